@@ -1,0 +1,189 @@
+#include "config.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "common/text.hpp"
+
+namespace otad::app {
+namespace {
+
+using Json = nlohmann::json;
+
+Error ConfigError(const std::string& path, const std::string& what) {
+    return MakeError(ErrorCode::kInvalidParameter, path + ": " + what);
+}
+
+Status CheckKeys(const std::string& path,
+                 const Json& object,
+                 const std::string& where,
+                 const std::set<std::string>& allowed) {
+    if (!object.is_object()) {
+        return ConfigError(path, where + " must be an object");
+    }
+    for (const auto& [key, value] : object.items()) {
+        if (allowed.count(key) == 0) {
+            return ConfigError(path, "unknown key '" + where + key + "'");
+        }
+    }
+    return Ok();
+}
+
+template <typename T>
+Status ReadInt(const std::string& path,
+               const Json& object,
+               const std::string& key,
+               int64_t min,
+               int64_t max,
+               T& out) {
+    if (!object.contains(key)) {
+        return Ok();
+    }
+    const Json& v = object.at(key);
+    if (!v.is_number_integer() || v.get<int64_t>() < min || v.get<int64_t>() > max) {
+        return ConfigError(path,
+                           "'" + key + "' must be an integer from " + std::to_string(min) +
+                               " to " + std::to_string(max));
+    }
+    out = static_cast<T>(v.get<int64_t>());
+    return Ok();
+}
+
+Status ReadString(const std::string& path, const Json& object, const std::string& key,
+                  std::string& out) {
+    if (!object.contains(key)) {
+        return Ok();
+    }
+    if (!object.at(key).is_string()) {
+        return ConfigError(path, "'" + key + "' must be a string");
+    }
+    out = object.at(key).get<std::string>();
+    return Ok();
+}
+
+}  // namespace
+
+Status ParseListen(const std::string& text, std::string& host, uint16_t& port) {
+    const size_t colon = text.rfind(':');
+    if (colon == std::string::npos || colon == 0) {
+        return MakeError(ErrorCode::kInvalidParameter,
+                         "listen address must be HOST:PORT, e.g. 127.0.0.1:8080");
+    }
+    host = text.substr(0, colon);
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+        host = host.substr(1, host.size() - 2);
+    }
+    const auto p = text::ParseInt64(text.substr(colon + 1));
+    if (!p || *p < 0 || *p > 65535) {
+        return MakeError(ErrorCode::kInvalidParameter, "listen port must be 0 to 65535");
+    }
+    port = static_cast<uint16_t>(*p);
+    return Ok();
+}
+
+Status LoadConfigFile(const std::string& path, Config& config) {
+    std::ifstream in(path);
+    if (!in) {
+        return ConfigError(path, "cannot be read");
+    }
+    std::stringstream buffer;
+    buffer << in.rdbuf();
+    Json root;
+    try {
+        root = Json::parse(buffer.str());
+    } catch (const Json::parse_error& e) {
+        return ConfigError(path, std::string("is not valid JSON: ") + e.what());
+    }
+    OTA_TRY(CheckKeys(path,
+                      root,
+                      "",
+                      {"listen", "data", "log_level", "region_id", "limits", "throttling",
+                       "sqlite"}));
+    OTA_TRY(ReadString(path, root, "listen", config.listen));
+    OTA_TRY(ReadString(path, root, "data", config.data_dir));
+    OTA_TRY(ReadString(path, root, "region_id", config.rpc.env.region_id));
+    if (root.contains("log_level")) {
+        std::string level;
+        OTA_TRY(ReadString(path, root, "log_level", level));
+        if (!log::ParseLevel(level, config.log_level)) {
+            return ConfigError(path, "'log_level' must be debug, info, warn, error or off");
+        }
+    }
+    if (root.contains("limits")) {
+        const Json& l = root.at("limits");
+        OTA_TRY(CheckKeys(path,
+                          l,
+                          "limits.",
+                          {"max_header_bytes", "max_body_bytes", "read_timeout_ms",
+                           "idle_timeout_ms", "write_timeout_ms", "max_connections",
+                           "io_threads", "worker_threads", "max_queued_requests",
+                           "drain_timeout_ms", "max_params", "nonce_cache_entries",
+                           "max_clock_skew_ms"}));
+        http::ServerOptions& h = config.http;
+        OTA_TRY(ReadInt(path, l, "max_header_bytes", 1024, 1 << 20, h.max_header_bytes));
+        OTA_TRY(ReadInt(path, l, "max_body_bytes", 1024, int64_t{1} << 31, h.max_body_bytes));
+        int64_t ms = 0;
+        auto read_ms = [&](const char* key, std::chrono::milliseconds& out) -> Status {
+            ms = out.count();
+            OTA_TRY(ReadInt(path, l, key, 1, 3'600'000, ms));
+            out = std::chrono::milliseconds(ms);
+            return Ok();
+        };
+        OTA_TRY(read_ms("read_timeout_ms", h.read_timeout));
+        OTA_TRY(read_ms("idle_timeout_ms", h.idle_timeout));
+        OTA_TRY(read_ms("write_timeout_ms", h.write_timeout));
+        OTA_TRY(read_ms("drain_timeout_ms", h.drain_timeout));
+        OTA_TRY(ReadInt(path, l, "max_connections", 1, 1'000'000, h.max_connections));
+        OTA_TRY(ReadInt(path, l, "io_threads", 1, 256, h.io_threads));
+        OTA_TRY(ReadInt(path, l, "worker_threads", 1, 1024, h.worker_threads));
+        OTA_TRY(ReadInt(path, l, "max_queued_requests", 1, 10'000'000, h.max_queued_requests));
+        OTA_TRY(ReadInt(path, l, "max_params", 16, 100'000, config.rpc.param_limits.max_count));
+        OTA_TRY(ReadInt(
+            path, l, "nonce_cache_entries", 1000, 100'000'000, config.rpc.nonces.max_entries));
+        OTA_TRY(ReadInt(
+            path, l, "max_clock_skew_ms", 1000, 86'400'000, config.rpc.verifier.max_skew_ms));
+    }
+    if (root.contains("throttling")) {
+        const Json& t = root.at("throttling");
+        OTA_TRY(CheckKeys(path, t, "throttling.", {"enabled", "actions"}));
+        if (t.contains("enabled")) {
+            if (!t.at("enabled").is_boolean()) {
+                return ConfigError(path, "'throttling.enabled' must be true or false");
+            }
+            config.rpc.throttling.enabled = t.at("enabled").get<bool>();
+        }
+        if (t.contains("actions")) {
+            const Json& a = t.at("actions");
+            if (!a.is_object()) {
+                return ConfigError(path, "'throttling.actions' must be an object");
+            }
+            for (const auto& [name, value] : a.items()) {
+                if (!rpc::FindAction(name)) {
+                    return ConfigError(path, "'throttling.actions." + name + "' is not an action");
+                }
+                if (!value.is_number_integer() || value.get<int64_t>() < 0) {
+                    return ConfigError(path,
+                                       "'throttling.actions." + name +
+                                           "' must be calls per second (0 = unlimited)");
+                }
+                config.rpc.throttling.per_action_qps[name] = value.get<int64_t>();
+            }
+        }
+    }
+    if (root.contains("sqlite")) {
+        const Json& s = root.at("sqlite");
+        OTA_TRY(CheckKeys(path, s, "sqlite.", {"synchronous_full"}));
+        if (s.contains("synchronous_full")) {
+            if (!s.at("synchronous_full").is_boolean()) {
+                return ConfigError(path, "'sqlite.synchronous_full' must be true or false");
+            }
+            config.sqlite_synchronous_full = s.at("synchronous_full").get<bool>();
+        }
+    }
+    return Ok();
+}
+
+}  // namespace otad::app

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds otad and runs every test:
+#   1. formatting (clang-format) of all C++ sources;
+#   2. release build, all C++ tests (ctest);
+#   3. asan-ubsan build, all C++ tests under the sanitizers;
+#   4. the compatibility suite: the official Alibaba Cloud Node SDKs against a real otad.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}"
+jobs="$(nproc)"
+
+scripts/deps.sh --test
+
+echo "== format check"
+scripts/check-format.sh
+
+echo "== release build and C++ tests"
+cmake --preset release >/dev/null
+cmake --build --preset release -j "$jobs"
+ctest --preset release -j "$jobs"
+
+echo "== asan-ubsan build and C++ tests"
+cmake --preset asan-ubsan >/dev/null
+cmake --build --preset asan-ubsan -j "$jobs"
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --preset asan-ubsan -j "$jobs"
+
+echo "== compatibility suite (official Node SDKs)"
+(cd tests/compat && OTAD_BIN="$PWD/../../build/release/apps/otad/otad" npm test)

@@ -1,0 +1,205 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+// Plain records of otad's resources. No I/O, no wire formats: the rpc layer renders them and
+// the storage layer persists them. Times are epoch milliseconds UTC; 0 means "not set" for the
+// optional times.
+
+namespace otad::domain {
+
+/// An Alibaba Cloud-style account: owns AccessKeys and instances.
+struct Account {
+    int64_t id = 0;
+    std::string name;
+    std::string access_key_id;
+    std::string access_key_secret;
+    bool enabled = true;
+    int64_t created_ms = 0;
+};
+
+/// An IoT instance of an account. Every resource lives in exactly one instance; requests that
+/// omit IotInstanceId address the account's default instance.
+struct Instance {
+    int64_t id = 0;  ///< storage key; unique across accounts
+    int64_t account_id = 0;
+    std::string instance_id;  ///< the IotInstanceId clients send
+    bool is_default = false;
+    int64_t created_ms = 0;
+};
+
+/// Where a request operates: the caller's account and one of its instances. Every repository
+/// call takes a Scope, so one tenant's rows are never visible to another.
+struct Scope {
+    int64_t account_id = 0;
+    int64_t instance_id = 0;  ///< Instance::id
+};
+
+enum class NodeType { kDevice = 0, kGateway = 1 };
+
+enum class NetType { kWifi = 3, kCellular = 6, kEthernet = 7, kOther = 8 };
+
+struct Product {
+    std::string product_key;
+    std::string product_name;
+    std::string product_secret;
+    std::string description;
+    int node_type = 0;
+    int data_format = 1;
+    std::string aliyun_commodity_code = "iothub";
+    std::string auth_type = "secret";
+    std::string protocol_type;
+    int net_type = static_cast<int>(NetType::kWifi);
+    bool id2 = false;
+    std::string category_key;
+    int validate_type = 0;
+    bool publish_auto = true;
+    std::string product_status = "DEVELOPMENT_STATUS";
+    int64_t created_ms = 0;
+};
+
+struct Device {
+    std::string iot_id;
+    std::string product_key;
+    std::string device_name;
+    std::string device_secret;
+    std::string nickname;
+    std::string status = "UNACTIVE";  ///< ONLINE, OFFLINE, UNACTIVE, DISABLE
+    std::string firmware_version;     ///< last reported version of the `default` module
+    std::string ip_address;
+    int64_t created_ms = 0;
+    int64_t modified_ms = 0;
+    int64_t active_ms = 0;
+    int64_t online_ms = 0;
+};
+
+enum class SignMethod { kMd5, kSha256 };
+
+/// Firmware verification state (QueryOTAFirmware Status).
+enum class FirmwareStatus {
+    kNoVerificationNeeded = -1,
+    kNotVerified = 0,
+    kVerified = 1,
+    kVerifying = 2,
+    kVerifyFailed = 3,
+};
+
+struct FirmwareFile {
+    std::string name;
+    std::string url;
+    int64_t size = 0;
+    std::string md5;
+    std::string sign_value;
+};
+
+struct Firmware {
+    std::string firmware_id;
+    std::string firmware_name;
+    std::string firmware_desc;
+    std::string product_key;
+    std::string module_name = "default";
+    std::string dest_version;
+    std::string src_version;  ///< empty for full packages
+    int type = 0;             ///< 0 full, 1 differential
+    SignMethod sign_method = SignMethod::kMd5;
+    std::string firmware_sign;
+    int64_t firmware_size = 0;
+    std::string firmware_url;
+    std::vector<FirmwareFile> multi_files;  ///< non-empty for multi-file packages
+    bool need_to_verify = true;
+    FirmwareStatus status = FirmwareStatus::kNotVerified;
+    int verify_progress = 0;
+    std::string udi;
+    int64_t created_ms = 0;
+    int64_t modified_ms = 0;
+};
+
+enum class JobStatus { kPlanned, kInProgress, kCompleted, kCanceled };
+enum class JobType { kVerifyFirmware, kUpgradeFirmware };
+enum class SelectionType { kStatic, kDynamic };
+enum class TargetSelection { kAll, kSpecific, kGray, kGroup };
+
+struct Tag {
+    std::string key;
+    std::string value;
+};
+
+/// An update batch of one firmware package.
+struct Job {
+    std::string job_id;
+    std::string firmware_id;
+    std::string product_key;
+    JobType job_type = JobType::kUpgradeFirmware;
+    SelectionType selection_type = SelectionType::kStatic;
+    TargetSelection target_selection = TargetSelection::kAll;
+    JobStatus job_status = JobStatus::kInProgress;
+    std::string job_desc;
+    std::vector<std::string> src_versions;
+    std::vector<Tag> tags;
+    std::optional<int> dynamic_mode;
+    std::string gray_percent;  ///< empty unless GRAY
+    std::string group_id;
+    std::string group_name;
+    std::string dn_list_file_url;
+    std::optional<int> retry_interval_min;
+    std::optional<int> retry_count;
+    std::optional<int> timeout_min;
+    int maximum_per_minute = 10000;
+    int overwrite_mode = 1;
+    bool multi_module_mode = false;
+    bool need_push = true;
+    bool need_confirm = false;
+    std::string download_protocol = "HTTPS";
+    int64_t schedule_ms = 0;         ///< 0: not scheduled
+    int64_t schedule_finish_ms = 0;  ///< 0: no forced end
+    int64_t created_ms = 0;
+    int64_t modified_ms = 0;
+    int64_t start_ms = 0;  ///< 0 until the job entered IN_PROGRESS
+    int64_t end_ms = 0;    ///< 0 until the job ended
+};
+
+enum class TaskStatus {
+    kConfirm,
+    kQueued,
+    kNotified,
+    kInProgress,
+    kSucceeded,
+    kFailed,
+    kCanceled,
+};
+
+inline bool IsUnfinished(TaskStatus s) {
+    return s == TaskStatus::kConfirm || s == TaskStatus::kQueued || s == TaskStatus::kNotified ||
+           s == TaskStatus::kInProgress;
+}
+
+/// One device's update inside one job.
+struct Task {
+    std::string task_id;
+    std::string job_id;
+    std::string firmware_id;
+    std::string iot_id;
+    std::string product_key;
+    std::string device_name;
+    std::string module_name = "default";
+    std::string src_version;
+    std::string dest_version;
+    TaskStatus status = TaskStatus::kQueued;
+    std::string progress = "0.00";
+    std::string task_desc;
+    int64_t job_created_ms = 0;  ///< copy of the job's creation time, for ordering
+    int64_t created_ms = 0;
+    int64_t modified_ms = 0;
+};
+
+/// One page of a list plus the size of the whole list.
+template <typename T>
+struct Page {
+    std::vector<T> items;
+    int64_t total = 0;
+};
+
+}  // namespace otad::domain

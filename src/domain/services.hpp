@@ -1,0 +1,175 @@
+#pragma once
+
+#include "common/clock.hpp"
+#include "common/result.hpp"
+#include "domain/model.hpp"
+#include "domain/ports.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+// The use cases of otad. Each public method is one operation: it validates what the caller
+// asked, reads and writes through the Store in one transaction, and returns the records the
+// rpc layer renders. Time comes from the injected Clock. Thread-safe (state lives in the Store).
+
+namespace otad::domain {
+
+/// Quotas and list bounds. Defaults follow Alibaba Cloud's documented limits.
+struct ServiceLimits {
+    int64_t max_products_per_instance = 1000;
+    int64_t max_devices_per_product = 10'000'000;
+    int64_t max_firmware_per_instance = 500;
+    size_t max_target_device_names = 200;
+    /// Tasks are written in slices of this many rows inside the batch's one transaction.
+    size_t task_insert_slice = 10'000;
+};
+
+struct AccountWithInstance {
+    Account account;
+    Instance instance;
+};
+
+struct CreateProductCommand {
+    std::string product_name;
+    int64_t node_type = 0;
+    std::optional<std::string> aliyun_commodity_code;
+    std::optional<int64_t> data_format;
+    std::string description;
+    std::string protocol_type;
+    std::optional<std::string> net_type;
+    std::optional<std::string> auth_type;
+    std::optional<bool> id2;
+    std::string category_key;
+    std::optional<bool> publish_auto;
+    std::optional<int64_t> validate_type;
+};
+
+struct ProductDetail {
+    Product product;
+    int64_t device_count = 0;
+};
+
+struct RegisterDeviceCommand {
+    std::string product_key;
+    std::string device_name;  ///< empty: a random name is chosen
+    std::string nickname;
+};
+
+struct DeviceDetail {
+    Device device;
+    std::string product_name;
+    int node_type = 0;
+};
+
+/// Identifies a device by IotId, or by ProductKey and DeviceName when IotId is empty.
+struct DeviceRef {
+    std::string iot_id;
+    std::string product_key;
+    std::string device_name;
+};
+
+struct CreateFirmwareCommand {
+    std::string firmware_name;
+    std::string dest_version;
+    std::string product_key;
+    std::string firmware_url;
+    std::optional<std::string> firmware_sign;
+    std::optional<std::string> sign_method;
+    std::optional<int64_t> firmware_size;
+    std::string firmware_desc;
+    std::optional<int64_t> type;
+    std::string src_version;
+    std::string module_name;
+    std::optional<bool> need_to_verify;
+    std::string udi;
+    /// Multi-file package (at most 20 files); then firmware_url, firmware_sign and
+    /// firmware_size must be absent.
+    std::vector<FirmwareFile> multi_files;
+};
+
+struct FirmwareDetail {
+    Firmware firmware;
+    std::string product_name;
+};
+
+/// Policy parameters shared by the batch-creating operations; unset fields take defaults.
+struct JobPolicy {
+    std::optional<int64_t> retry_interval_min;
+    std::optional<int64_t> retry_count;
+    std::optional<int64_t> timeout_min;
+    std::optional<int64_t> maximum_per_minute;
+    std::optional<int64_t> overwrite_mode;
+    std::optional<bool> multi_module_mode;
+    std::optional<bool> need_push;
+    std::optional<bool> need_confirm;
+    std::optional<std::string> download_protocol;
+    std::vector<Tag> tags;
+};
+
+struct CreateStaticJobCommand {
+    std::string firmware_id;
+    std::string product_key;
+    std::string target_selection;  ///< ALL, SPECIFIC, GRAY, GROUP
+    std::vector<std::string> src_versions;
+    std::vector<std::string> target_device_names;
+    std::string dn_list_file_url;
+    std::string gray_percent;
+    std::string group_id;
+    std::string group_type;
+    std::optional<int64_t> schedule_ms;
+    std::optional<int64_t> schedule_finish_ms;
+    JobPolicy policy;
+};
+
+struct ListJobsByDeviceQuery {
+    std::string product_key;
+    std::string device_name;
+    std::string firmware_id;
+    int64_t current_page = 1;
+    int64_t page_size = 10;
+};
+
+class Services {
+  public:
+    Services(Store& store, const Clock& clock, ServiceLimits limits = {});
+
+    // Accounts.
+    /// Creates an account with a fresh AccessKey pair (or the given one) and its default
+    /// instance. kInvalidFormattedParameter if the name or key is taken or malformed.
+    Result<AccountWithInstance> CreateAccount(
+        std::string_view name,
+        std::optional<std::pair<std::string, std::string>> key_pair = std::nullopt);
+    Result<std::vector<AccountWithInstance>> ListAccounts();
+    Result<std::optional<Account>> FindAccountByAccessKey(std::string_view access_key_id);
+    /// The scope of `iot_instance_id` in the account, or its default instance when empty.
+    /// kInstanceNotFound when the account has no such instance.
+    Result<Scope> ResolveScope(int64_t account_id, std::string_view iot_instance_id);
+
+    // Products and devices.
+    Result<Product> CreateProduct(const Scope& scope, const CreateProductCommand& cmd);
+    Result<ProductDetail> QueryProduct(const Scope& scope, std::string_view product_key);
+    Result<Device> RegisterDevice(const Scope& scope, const RegisterDeviceCommand& cmd);
+    Result<DeviceDetail> QueryDeviceDetail(const Scope& scope, const DeviceRef& ref);
+
+    // Firmware.
+    Result<Firmware> CreateFirmware(const Scope& scope, const CreateFirmwareCommand& cmd);
+    Result<FirmwareDetail> QueryFirmware(const Scope& scope, std::string_view firmware_id);
+
+    // Batches.
+    Result<Job> CreateStaticJob(const Scope& scope, const CreateStaticJobCommand& cmd);
+    /// kInvalidPageParams, kProductNotFound, kDeviceNotFound, kFirmwareNotFound.
+    Result<Page<Job>> ListJobsByDevice(const Scope& scope, const ListJobsByDeviceQuery& query);
+
+    const ServiceLimits& limits() const { return limits_; }
+
+  private:
+    Store& store_;
+    const Clock& clock_;
+    ServiceLimits limits_;
+};
+
+}  // namespace otad::domain

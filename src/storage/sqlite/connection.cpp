@@ -1,0 +1,234 @@
+#include "storage/sqlite/connection.hpp"
+
+#include <sqlite3.h>
+
+#include <string>
+#include <utility>
+
+namespace otad::storage::sqlite {
+namespace {
+
+// A larger page cache than SQLite's 2 MiB default keeps the task indexes' hot pages in memory
+// while large batches of tasks are inserted. Negative values are KiB.
+constexpr const char* kWriterPragmas =
+    "PRAGMA journal_mode = WAL;"
+    "PRAGMA foreign_keys = ON;"
+    "PRAGMA cache_size = -65536;"
+    "PRAGMA trusted_schema = OFF;";
+constexpr const char* kReaderPragmas =
+    "PRAGMA foreign_keys = ON;"
+    "PRAGMA cache_size = -16384;"
+    "PRAGMA trusted_schema = OFF;"
+    "PRAGMA query_only = ON;";
+constexpr const char* kSynchronousFull = "PRAGMA synchronous = FULL;";
+constexpr const char* kSynchronousNormal = "PRAGMA synchronous = NORMAL;";
+
+std::string DescribeFailure(sqlite3* db, int rc, std::string_view context) {
+    std::string text = "sqlite: ";
+    text.append(context);
+    text.append(": ");
+    // The connection's message describes the most recent failure; fall back to the code's
+    // generic text when the connection itself could not be created.
+    text.append(db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+    text.append(" (code ");
+    text.append(std::to_string(rc));
+    text.append(")");
+    return text;
+}
+
+}  // namespace
+
+bool IsUniqueViolation(int rc) {
+    return rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY;
+}
+
+Statement::Statement(Connection* connection, sqlite3_stmt* stmt, bool* busy)
+    : connection_(connection), stmt_(stmt), busy_(busy) {}
+
+Statement::Statement(Statement&& other) noexcept
+    : connection_(other.connection_),
+      stmt_(std::exchange(other.stmt_, nullptr)),
+      busy_(std::exchange(other.busy_, nullptr)) {}
+
+Statement::~Statement() {
+    if (stmt_ == nullptr) {
+        return;
+    }
+    if (busy_ == nullptr) {
+        sqlite3_finalize(stmt_);
+        return;
+    }
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+    *busy_ = false;
+}
+
+void Statement::Bind(int index, int64_t value) {
+    sqlite3_bind_int64(stmt_, index, value);
+}
+
+void Statement::Bind(int index, std::string_view value) {
+    // A default-constructed view has no data pointer, which SQLite would bind as NULL.
+    const char* data = value.data() != nullptr ? value.data() : "";
+    sqlite3_bind_text64(stmt_, index, data, value.size(), SQLITE_STATIC, SQLITE_UTF8);
+}
+
+void Statement::Bind(int index, std::optional<int> value) {
+    if (value.has_value()) {
+        Bind(index, static_cast<int64_t>(*value));
+    } else {
+        BindNull(index);
+    }
+}
+
+void Statement::BindNull(int index) {
+    sqlite3_bind_null(stmt_, index);
+}
+
+int Statement::StepRaw() {
+    return sqlite3_step(stmt_);
+}
+
+Result<bool> Statement::Step() {
+    int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) {
+        return true;
+    }
+    if (rc == SQLITE_DONE) {
+        return false;
+    }
+    return connection_->ErrorFrom(rc, sqlite3_sql(stmt_));
+}
+
+Status Statement::Run() {
+    int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_DONE || rc == SQLITE_ROW) {
+        return Ok();
+    }
+    return connection_->ErrorFrom(rc, sqlite3_sql(stmt_));
+}
+
+void Statement::Reset() {
+    sqlite3_reset(stmt_);
+}
+
+int64_t Statement::ColumnInt64(int column) const {
+    return sqlite3_column_int64(stmt_, column);
+}
+
+int Statement::ColumnInt(int column) const {
+    return sqlite3_column_int(stmt_, column);
+}
+
+std::string Statement::ColumnText(int column) const {
+    const unsigned char* text = sqlite3_column_text(stmt_, column);
+    if (text == nullptr) {
+        return {};
+    }
+    // sqlite3_column_bytes must follow sqlite3_column_text to describe the UTF-8 form.
+    int size = sqlite3_column_bytes(stmt_, column);
+    return std::string(reinterpret_cast<const char*>(text), static_cast<size_t>(size));
+}
+
+std::optional<int> Statement::ColumnOptionalInt(int column) const {
+    if (sqlite3_column_type(stmt_, column) == SQLITE_NULL) {
+        return std::nullopt;
+    }
+    return sqlite3_column_int(stmt_, column);
+}
+
+Result<std::unique_ptr<Connection>> Connection::Open(const Options& options) {
+    sqlite3* db = nullptr;
+    // NOMUTEX: the store guarantees that one thread at a time uses a connection.
+    int flags =
+        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
+    int rc = sqlite3_open_v2(options.path.c_str(), &db, flags, nullptr);
+    if (rc != SQLITE_OK) {
+        Error error = InternalError(DescribeFailure(db, rc, "open " + options.path));
+        sqlite3_close_v2(db);
+        return error;
+    }
+    std::unique_ptr<Connection> connection(new Connection(db));
+    sqlite3_busy_timeout(db, options.busy_timeout_ms);
+    OTA_TRY(connection->ExecScript(options.writer ? kWriterPragmas : kReaderPragmas));
+    OTA_TRY(
+        connection->ExecScript(options.synchronous_full ? kSynchronousFull : kSynchronousNormal));
+    return connection;
+}
+
+Connection::~Connection() {
+    for (auto& [sql, cached] : cache_) {
+        sqlite3_finalize(cached.stmt);
+    }
+    sqlite3_close_v2(db_);
+}
+
+Result<Statement> Connection::Prepare(std::string_view sql) {
+    auto it = cache_.find(sql);
+    if (it != cache_.end() && !it->second.busy) {
+        it->second.busy = true;
+        return Statement(this, it->second.stmt, &it->second.busy);
+    }
+    bool cache = it == cache_.end();
+    sqlite3_stmt* stmt = nullptr;
+    const char* tail = nullptr;
+    int rc = sqlite3_prepare_v3(db_,
+                                sql.data(),
+                                static_cast<int>(sql.size()),
+                                cache ? SQLITE_PREPARE_PERSISTENT : 0,
+                                &stmt,
+                                &tail);
+    if (rc != SQLITE_OK) {
+        return ErrorFrom(rc, sql);
+    }
+    if (stmt == nullptr || tail != sql.data() + sql.size()) {
+        sqlite3_finalize(stmt);
+        return InternalError("sqlite: expected exactly one statement: " + std::string(sql));
+    }
+    if (!cache) {
+        return Statement(this, stmt, nullptr);
+    }
+    auto [inserted, unused] = cache_.emplace(sql, CachedStatement{stmt, true});
+    return Statement(this, stmt, &inserted->second.busy);
+}
+
+Status Connection::ExecScript(const char* sql) {
+    char* message = nullptr;
+    int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &message);
+    if (rc == SQLITE_OK) {
+        return Ok();
+    }
+    std::string text = message != nullptr ? message : sqlite3_errstr(rc);
+    sqlite3_free(message);
+    Error error = ErrorFrom(rc, "exec");
+    error.internal = "sqlite: exec: " + text + " (code " + std::to_string(rc) + ")";
+    return error;
+}
+
+void Connection::RollbackQuietly() {
+    // Some failures (I/O errors, a full disk) already rolled the transaction back.
+    if (InTransaction()) {
+        sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    }
+}
+
+bool Connection::InTransaction() const {
+    return sqlite3_get_autocommit(db_) == 0;
+}
+
+Error Connection::ErrorFrom(int rc, std::string_view context) const {
+    int primary = rc & 0xff;
+    ErrorCode code = (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) ? ErrorCode::kUnavailable
+                                                                          : ErrorCode::kInternal;
+    return Error{code, {}, {}, DescribeFailure(db_, rc, context)};
+}
+
+int64_t Connection::Changes() const {
+    return sqlite3_changes64(db_);
+}
+
+int64_t Connection::LastInsertRowId() const {
+    return sqlite3_last_insert_rowid(db_);
+}
+
+}  // namespace otad::storage::sqlite

@@ -1,0 +1,190 @@
+#include "storage/sqlite/sqlite_store.hpp"
+
+#include "storage/sqlite/connection.hpp"
+#include "storage/sqlite/migrate.hpp"
+#include "storage/sqlite/migrations.hpp"
+#include "storage/sqlite/tx.hpp"
+
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace otad::storage::sqlite {
+namespace {
+
+constexpr std::string_view kBeginRead = "BEGIN";
+constexpr std::string_view kBeginWrite = "BEGIN IMMEDIATE";
+constexpr std::string_view kCommit = "COMMIT";
+constexpr std::string_view kPing = "SELECT 1";
+constexpr std::string_view kJournalMode = "PRAGMA journal_mode";
+
+// The store whose Write is running on this thread, to refuse a nested Write instead of
+// deadlocking on the writer mutex.
+thread_local const void* current_writer = nullptr;
+
+Status RunControl(Connection& db, std::string_view sql) {
+    OTA_ASSIGN_OR_RETURN(Statement stmt, db.Prepare(sql));
+    return stmt.Run();
+}
+
+// Ends the transaction unless it was committed: rolls back when `fn` failed, returned early or
+// threw.
+class RollbackGuard {
+  public:
+    explicit RollbackGuard(Connection& db) : db_(db) {}
+    ~RollbackGuard() {
+        if (!committed_) {
+            db_.RollbackQuietly();
+        }
+    }
+    RollbackGuard(const RollbackGuard&) = delete;
+    RollbackGuard& operator=(const RollbackGuard&) = delete;
+
+    Status Commit() {
+        Status status = RunControl(db_, kCommit);
+        committed_ = status.ok();
+        return status;
+    }
+
+  private:
+    Connection& db_;
+    bool committed_ = false;
+};
+
+class SqliteStore final : public domain::Store {
+  public:
+    SqliteStore(std::unique_ptr<Connection> writer,
+                std::vector<std::unique_ptr<Connection>> readers)
+        : writer_(std::move(writer)), all_readers_(std::move(readers)) {
+        for (auto& reader : all_readers_) {
+            free_readers_.push_back(reader.get());
+        }
+    }
+
+    ~SqliteStore() override {
+        // Readers close first so that the writer's close, the last one, checkpoints the WAL.
+        free_readers_.clear();
+        all_readers_.clear();
+        writer_.reset();
+    }
+
+    Status Read(const std::function<Status(domain::ReadTx&)>& fn) override {
+        ReaderLease lease(*this);
+        Connection& db = lease.connection();
+        OTA_TRY(RunControl(db, kBeginRead));
+        RollbackGuard guard(db);
+        SqliteTx tx(db);
+        OTA_TRY(fn(tx));
+        return guard.Commit();
+    }
+
+    Status Write(const std::function<Status(domain::WriteTx&)>& fn) override {
+        if (current_writer == this) {
+            return InternalError("sqlite: Write called inside a Write on the same thread");
+        }
+        std::lock_guard lock(writer_mu_);
+        current_writer = this;
+        struct ClearWriter {
+            ~ClearWriter() { current_writer = nullptr; }
+        } clear_writer;
+
+        Connection& db = *writer_;
+        OTA_TRY(RunControl(db, kBeginWrite));
+        RollbackGuard guard(db);
+        SqliteTx tx(db);
+        OTA_TRY(fn(tx));
+        return guard.Commit();
+    }
+
+    Status Ping() override {
+        ReaderLease lease(*this);
+        OTA_ASSIGN_OR_RETURN(Statement stmt, lease.connection().Prepare(kPing));
+        OTA_ASSIGN_OR_RETURN(bool row, stmt.Step());
+        if (!row) {
+            return InternalError("sqlite: ping returned no row");
+        }
+        return Ok();
+    }
+
+  private:
+    // Borrows a reader connection for the lifetime of the lease, waiting while all are in use.
+    class ReaderLease {
+      public:
+        explicit ReaderLease(SqliteStore& store) : store_(store) {
+            std::unique_lock lock(store_.readers_mu_);
+            store_.readers_cv_.wait(lock, [this] { return !store_.free_readers_.empty(); });
+            connection_ = store_.free_readers_.back();
+            store_.free_readers_.pop_back();
+        }
+        ~ReaderLease() {
+            {
+                std::lock_guard lock(store_.readers_mu_);
+                store_.free_readers_.push_back(connection_);
+            }
+            store_.readers_cv_.notify_one();
+        }
+        ReaderLease(const ReaderLease&) = delete;
+        ReaderLease& operator=(const ReaderLease&) = delete;
+
+        Connection& connection() { return *connection_; }
+
+      private:
+        SqliteStore& store_;
+        Connection* connection_ = nullptr;
+    };
+
+    std::mutex writer_mu_;
+    std::unique_ptr<Connection> writer_;  // guarded by writer_mu_
+
+    std::mutex readers_mu_;
+    std::condition_variable readers_cv_;
+    std::vector<std::unique_ptr<Connection>> all_readers_;
+    std::vector<Connection*> free_readers_;  // guarded by readers_mu_
+};
+
+// Some file systems cannot hold a WAL database; SQLite then keeps the old journal mode silently.
+Status CheckWalMode(Connection& writer) {
+    OTA_ASSIGN_OR_RETURN(Statement stmt, writer.Prepare(kJournalMode));
+    OTA_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    std::string mode = row ? stmt.ColumnText(0) : std::string();
+    if (mode != "wal") {
+        return InternalError("sqlite: could not switch to WAL mode (journal mode is '" + mode +
+                             "')");
+    }
+    return Ok();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<domain::Store>> OpenSqliteStore(const SqliteOptions& options) {
+    if (options.path.empty()) {
+        return InternalError("sqlite: no database path");
+    }
+    if (options.reader_connections < 1) {
+        return InternalError("sqlite: reader_connections must be at least 1");
+    }
+    Connection::Options connection_options{
+        .path = options.path,
+        .writer = true,
+        .synchronous_full = options.synchronous_full,
+        .busy_timeout_ms = options.busy_timeout_ms,
+    };
+    OTA_ASSIGN_OR_RETURN(std::unique_ptr<Connection> writer, Connection::Open(connection_options));
+    OTA_TRY(CheckWalMode(*writer));
+    OTA_TRY(ApplyMigrations(*writer, EmbeddedMigrations()));
+
+    // Readers open after the writer switched the file to WAL mode and the schema is in place.
+    connection_options.writer = false;
+    std::vector<std::unique_ptr<Connection>> readers;
+    for (int i = 0; i < options.reader_connections; ++i) {
+        OTA_ASSIGN_OR_RETURN(std::unique_ptr<Connection> reader,
+                             Connection::Open(connection_options));
+        readers.push_back(std::move(reader));
+    }
+    return std::unique_ptr<domain::Store>(
+        std::make_unique<SqliteStore>(std::move(writer), std::move(readers)));
+}
+
+}  // namespace otad::storage::sqlite

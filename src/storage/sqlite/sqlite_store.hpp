@@ -1,0 +1,35 @@
+#pragma once
+
+#include "common/result.hpp"
+#include "domain/ports.hpp"
+
+#include <memory>
+#include <string>
+
+namespace otad::storage::sqlite {
+
+struct SqliteOptions {
+    /// Database file; created, with its schema, when absent.
+    std::string path;
+    /// Connections that serve Store::Read; at least 1. Reads beyond this many wait.
+    int reader_connections = 4;
+    /// true: synchronous=FULL, a commit survives power loss. false: synchronous=NORMAL, a commit
+    /// survives a crash of the process but the last commits may be lost on power loss.
+    bool synchronous_full = true;
+    /// How long a statement waits for a lock held by another process before failing.
+    int busy_timeout_ms = 5000;
+};
+
+/// Opens (creating if needed) the database at `options.path`, brings its schema up to date and
+/// returns a Store over it.
+///
+/// The store uses WAL mode: one writer connection (writes are serialized by a mutex) and a pool
+/// of reader connections, so reads never wait for a write to finish. A Write must not be started
+/// from inside another Write on the same thread (it fails with kInternal), and a Read nested in
+/// a Read may wait forever once the pool is exhausted.
+///
+/// Fails with kInternal if the file cannot be opened, the options are invalid, a migration fails,
+/// or the database was written by a newer version of otad.
+Result<std::unique_ptr<domain::Store>> OpenSqliteStore(const SqliteOptions& options);
+
+}  // namespace otad::storage::sqlite
