@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds otad and runs every test:
-#   1. formatting (clang-format) of all C++ sources;
+#   1. formatting (clang-format), the layer rules of docs/ARCHITECTURE.md, clang-tidy;
 #   2. release build, all C++ tests (ctest);
 #   3. asan-ubsan build, all C++ tests under the sanitizers;
 #   4. the compatibility suite: the official Alibaba Cloud Node SDKs against a real otad.
@@ -11,11 +11,13 @@ jobs="$(nproc)"
 
 scripts/deps.sh --test
 
-echo "== format check"
+echo "== static checks"
 scripts/check-format.sh
+scripts/check-layers.sh
+cmake --preset release >/dev/null
+scripts/check-tidy.sh build/release
 
 echo "== release build and C++ tests"
-cmake --preset release >/dev/null
 cmake --build --preset release -j "$jobs"
 ctest --preset release -j "$jobs"
 

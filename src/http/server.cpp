@@ -581,11 +581,20 @@ Result<uint16_t> ServerCore::Start() {
 
 template <typename Fn>
 void ServerCore::ForEachSession(Fn fn) {
-    std::lock_guard<std::mutex> lock(mu_);
-    for (const auto& entry : sessions_) {
-        if (std::shared_ptr<Session> session = entry.second.lock()) {
-            asio::post(session->executor(), [session, fn] { fn(*session); });
+    // Collect first and post outside the lock: the last reference to a session may be dropped
+    // here, and its destructor takes mu_.
+    std::vector<std::shared_ptr<Session>> live;
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        live.reserve(sessions_.size());
+        for (const auto& entry : sessions_) {
+            if (std::shared_ptr<Session> session = entry.second.lock()) {
+                live.push_back(std::move(session));
+            }
         }
+    }
+    for (std::shared_ptr<Session>& session : live) {
+        asio::post(session->executor(), [session, fn] { fn(*session); });
     }
 }
 

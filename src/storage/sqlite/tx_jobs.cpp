@@ -3,8 +3,11 @@
 #include "storage/sqlite/codec.hpp"
 #include "storage/sqlite/tx.hpp"
 
+#include <algorithm>
 #include <string>
+#include <tuple>
 #include <utility>
+#include <vector>
 
 namespace otad::storage::sqlite {
 
@@ -314,42 +317,54 @@ Result<std::optional<Task>> SqliteTx::FindTask(const Scope& scope, std::string_v
 }
 
 Status SqliteTx::InsertTasks(const Scope& scope, const std::vector<Task>& tasks) {
+    // Inserting in (job_id, iot_id) order makes the inserts into the (job_id, iot_id) and
+    // tasks_by_device indexes sweep each index once instead of landing on random pages, which
+    // matters for batches of a million tasks. Only the task_id index is still hit at random.
+    std::vector<const Task*> ordered;
+    ordered.reserve(tasks.size());
+    for (const Task& task : tasks) {
+        ordered.push_back(&task);
+    }
+    std::sort(ordered.begin(), ordered.end(), [](const Task* a, const Task* b) {
+        return std::tie(a->job_id, a->iot_id) < std::tie(b->job_id, b->iot_id);
+    });
+
     // The listing order of ListJobsByDevice relies on each task's copy of its job's creation
-    // time, so the copy is checked against the job (once per job, as a batch is one job).
-    std::string checked_job_id;
+    // time, so the copy is checked against the job, once per job.
+    const std::string* checked_job_id = nullptr;
     int64_t checked_created_ms = 0;
     OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kInsertTask, scope));
-    for (const Task& task : tasks) {
-        if (checked_job_id.empty() || task.job_id != checked_job_id) {
+    for (const Task* task : ordered) {
+        if (checked_job_id == nullptr || task->job_id != *checked_job_id) {
             OTA_ASSIGN_OR_RETURN(Statement job, PrepareScoped(db_, kSelectJobCreated, scope));
-            job.Bind(3, task.job_id);
+            job.Bind(3, task->job_id);
             OTA_ASSIGN_OR_RETURN(bool row, job.Step());
             if (!row) {
-                return InternalError("sqlite: task " + task.task_id + " names job " + task.job_id +
-                                     ", which is not in the scope");
+                return InternalError("sqlite: task " + task->task_id + " names job " +
+                                     task->job_id + ", which is not in the scope");
             }
-            checked_job_id = task.job_id;
+            checked_job_id = &task->job_id;
             checked_created_ms = job.ColumnInt64(0);
         }
-        if (task.job_created_ms != checked_created_ms) {
-            return InternalError("sqlite: task " + task.task_id +
+        if (task->job_created_ms != checked_created_ms) {
+            return InternalError("sqlite: task " + task->task_id +
                                  " has a job_created_ms other than its job's created_ms");
         }
-        stmt.Bind(3, task.task_id);
-        stmt.Bind(4, task.job_id);
-        stmt.Bind(5, task.firmware_id);
-        stmt.Bind(6, task.iot_id);
-        stmt.Bind(7, task.product_key);
-        stmt.Bind(8, task.device_name);
-        stmt.Bind(9, task.module_name);
-        stmt.Bind(10, task.src_version);
-        stmt.Bind(11, task.dest_version);
-        stmt.Bind(12, ToText(task.status));
-        stmt.Bind(13, task.progress);
-        stmt.Bind(14, task.task_desc);
-        stmt.Bind(15, task.job_created_ms);
-        stmt.Bind(16, task.created_ms);
-        stmt.Bind(17, task.modified_ms);
+        stmt.Bind(3, task->task_id);
+        stmt.Bind(4, task->job_id);
+        stmt.Bind(5, task->firmware_id);
+        stmt.Bind(6, task->iot_id);
+        stmt.Bind(7, task->product_key);
+        stmt.Bind(8, task->device_name);
+        stmt.Bind(9, task->module_name);
+        stmt.Bind(10, task->src_version);
+        stmt.Bind(11, task->dest_version);
+        stmt.Bind(12, ToText(task->status));
+        stmt.Bind(13, task->progress);
+        stmt.Bind(14, task->task_desc);
+        stmt.Bind(15, task->job_created_ms);
+        stmt.Bind(16, task->created_ms);
+        stmt.Bind(17, task->modified_ms);
         OTA_TRY(stmt.Run());
         stmt.Reset();
     }

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Enforces the dependency rules of docs/ARCHITECTURE.md on #include lines:
+#   common  <- domain <- storage/* , rpc <- http? no: http depends on common only.
+# Each rule: files under a directory may not include the listed headers.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+fail=0
+check() {  # check DIR REGEX WHY
+  local hits
+  hits="$(git ls-files -co --exclude-standard -- "$1" |
+          grep -E '\.(cpp|hpp)$' | grep -v '_test\.cpp$' |
+          xargs -r grep -nE "^#include [<\"]($2)" || true)"
+  if [[ -n "$hits" ]]; then
+    echo "layer violation ($3):"
+    echo "$hits"
+    fail=1
+  fi
+}
+check src/common 'domain/|storage/|rpc/|http/|boost/|sqlite3|nlohmann/' 'common depends on nothing of ours'
+check src/domain 'storage/|rpc/|http/|boost/|sqlite3|nlohmann/|libpq|mosquitto' 'the domain has no I/O, JSON or SQL'
+check src/storage 'rpc/|http/|boost/|nlohmann/' 'storage sees only the domain'
+check src/rpc 'storage/|http/|boost/|sqlite3' 'rpc is transport-free and storage-free'
+check src/http 'domain/|storage/|rpc/|sqlite3' 'http only transports'
+# Beast and Asio stay in the few files that need them (build time on small machines).
+beast="$(git ls-files -co --exclude-standard -- 'src/*' 'apps/*' |
+         xargs -r grep -lE '^#include <boost/(beast|asio)' | grep -v '^src/http/server\(_test\)\?\.cpp$' || true)"
+if [[ -n "$beast" ]]; then
+  echo "Beast/Asio included outside src/http/server.cpp:"; echo "$beast"; fail=1
+fi
+((fail == 0)) && echo "layers ok"
+exit "$fail"
