@@ -1,12 +1,12 @@
 #include "config.hpp"
 
+#include "common/text.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <fstream>
 #include <set>
 #include <sstream>
-
-#include "common/text.hpp"
 
 namespace otad::app {
 namespace {
@@ -45,14 +45,16 @@ Status ReadInt(const std::string& path,
     const Json& v = object.at(key);
     if (!v.is_number_integer() || v.get<int64_t>() < min || v.get<int64_t>() > max) {
         return ConfigError(path,
-                           "'" + key + "' must be an integer from " + std::to_string(min) +
-                               " to " + std::to_string(max));
+                           "'" + key + "' must be an integer from " + std::to_string(min) + " to " +
+                               std::to_string(max));
     }
     out = static_cast<T>(v.get<int64_t>());
     return Ok();
 }
 
-Status ReadString(const std::string& path, const Json& object, const std::string& key,
+Status ReadString(const std::string& path,
+                  const Json& object,
+                  const std::string& key,
                   std::string& out) {
     if (!object.contains(key)) {
         return Ok();
@@ -97,11 +99,11 @@ Status LoadConfigFile(const std::string& path, Config& config) {
     } catch (const Json::parse_error& e) {
         return ConfigError(path, std::string("is not valid JSON: ") + e.what());
     }
-    OTA_TRY(CheckKeys(path,
-                      root,
-                      "",
-                      {"listen", "data", "log_level", "region_id", "limits", "throttling",
-                       "sqlite"}));
+    OTA_TRY(
+        CheckKeys(path,
+                  root,
+                  "",
+                  {"listen", "data", "log_level", "region_id", "limits", "throttling", "sqlite"}));
     OTA_TRY(ReadString(path, root, "listen", config.listen));
     OTA_TRY(ReadString(path, root, "data", config.data_dir));
     OTA_TRY(ReadString(path, root, "region_id", config.rpc.env.region_id));
@@ -117,10 +119,18 @@ Status LoadConfigFile(const std::string& path, Config& config) {
         OTA_TRY(CheckKeys(path,
                           l,
                           "limits.",
-                          {"max_header_bytes", "max_body_bytes", "read_timeout_ms",
-                           "idle_timeout_ms", "write_timeout_ms", "max_connections",
-                           "io_threads", "worker_threads", "max_queued_requests",
-                           "drain_timeout_ms", "max_params", "nonce_cache_entries",
+                          {"max_header_bytes",
+                           "max_body_bytes",
+                           "read_timeout_ms",
+                           "idle_timeout_ms",
+                           "write_timeout_ms",
+                           "max_connections",
+                           "io_threads",
+                           "worker_threads",
+                           "max_queued_requests",
+                           "drain_timeout_ms",
+                           "max_params",
+                           "nonce_cache_entries",
                            "max_clock_skew_ms"}));
         http::ServerOptions& h = config.http;
         OTA_TRY(ReadInt(path, l, "max_header_bytes", 1024, 1 << 20, h.max_header_bytes));

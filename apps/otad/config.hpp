@@ -1,11 +1,11 @@
 #pragma once
 
-#include <string>
-
 #include "common/log.hpp"
 #include "common/result.hpp"
 #include "http/server.hpp"
 #include "rpc/dispatcher.hpp"
+
+#include <string>
 
 namespace otad::app {
 

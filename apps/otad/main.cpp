@@ -8,7 +8,13 @@
 // This file is the composition root: it reads the configuration, picks the storage backend,
 // wires the layers together and runs them.
 
-#include <signal.h>
+#include "common/clock.hpp"
+#include "common/log.hpp"
+#include "config.hpp"
+#include "domain/services.hpp"
+#include "http/server.hpp"
+#include "rpc/dispatcher.hpp"
+#include "storage/sqlite/sqlite_store.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -17,16 +23,9 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <signal.h>
 #include <string>
 #include <vector>
-
-#include "common/clock.hpp"
-#include "common/log.hpp"
-#include "config.hpp"
-#include "domain/services.hpp"
-#include "http/server.hpp"
-#include "rpc/dispatcher.hpp"
-#include "storage/sqlite/sqlite_store.hpp"
 
 namespace otad::app {
 namespace {
@@ -169,14 +168,15 @@ Status EnsureEnvironmentAccount(domain::Services& services) {
     OTA_ASSIGN_OR_RETURN(auto existing, services.FindAccountByAccessKey(id));
     if (existing) {
         if (existing->access_key_secret != secret) {
-            log::Warn("the account owning ALIBABA_CLOUD_ACCESS_KEY_ID has a different secret; "
-                      "it was left unchanged");
+            log::Warn(
+                "the account owning ALIBABA_CLOUD_ACCESS_KEY_ID has a different secret; "
+                "it was left unchanged");
         }
         return Ok();
     }
-    OTA_ASSIGN_OR_RETURN(auto created,
-                         services.CreateAccount(std::string("env-") + id,
-                                                std::make_pair(std::string(id), secret)));
+    OTA_ASSIGN_OR_RETURN(
+        auto created,
+        services.CreateAccount(std::string("env-") + id, std::make_pair(std::string(id), secret)));
     log::Info("created account '" + created.account.name + "' for AccessKeyId " +
               created.account.access_key_id);
     return Ok();

@@ -463,8 +463,9 @@ Result<Firmware> Services::CreateFirmware(const Scope& scope, const CreateFirmwa
     }
     const bool multi = !cmd.multi_files.empty();
     if (multi && (!cmd.firmware_url.empty() || cmd.firmware_sign || cmd.firmware_size)) {
-        return Invalid("FirmwareUrl, FirmwareSign and FirmwareSize cannot be combined with "
-                       "MultiFiles.");
+        return Invalid(
+            "FirmwareUrl, FirmwareSign and FirmwareSize cannot be combined with "
+            "MultiFiles.");
     }
     if (!multi) {
         OTA_TRY(CheckUrl(cmd.firmware_url, "FirmwareUrl"));
@@ -474,8 +475,9 @@ Result<Firmware> Services::CreateFirmware(const Scope& scope, const CreateFirmwa
         }
         f.firmware_size = cmd.firmware_size.value_or(0);
         if (cmd.firmware_sign) {
-            OTA_ASSIGN_OR_RETURN(f.firmware_sign,
-                                 NormalizeDigest(*cmd.firmware_sign, f.sign_method, "FirmwareSign"));
+            OTA_ASSIGN_OR_RETURN(
+                f.firmware_sign,
+                NormalizeDigest(*cmd.firmware_sign, f.sign_method, "FirmwareSign"));
         }
     }
     if (cmd.multi_files.size() > 20) {

@@ -1,10 +1,10 @@
 #include "domain/services.hpp"
 
+#include "storage/sqlite/sqlite_store.hpp"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
-
-#include "storage/sqlite/sqlite_store.hpp"
 
 namespace otad::domain {
 namespace {
@@ -12,7 +12,7 @@ namespace {
 constexpr int64_t kNow = 1'716'193'800'000;  // 2024-05-20T08:30:00Z
 
 class ServicesTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         dir_ = std::filesystem::temp_directory_path() /
                ("otad-services-" + std::to_string(::getpid()) + "-" +
@@ -200,7 +200,8 @@ TEST_F(ServicesTest, StaticJobTargetsAndListing) {
     ASSERT_TRUE(store_
                     ->Read([&](ReadTx& tx) -> Status {
                         OTA_ASSIGN_OR_RETURN(auto d, tx.FindDevice(scope_, pk, "dev-01"));
-                        OTA_ASSIGN_OR_RETURN(tasks, tx.ListUnfinishedTasksOfDevice(scope_, d->iot_id));
+                        OTA_ASSIGN_OR_RETURN(tasks,
+                                             tx.ListUnfinishedTasksOfDevice(scope_, d->iot_id));
                         return Ok();
                     })
                     .ok());
@@ -220,7 +221,8 @@ TEST_F(ServicesTest, OverwriteModeTwoCancelsPendingTasks) {
     ASSERT_TRUE(store_
                     ->Read([&](ReadTx& tx) -> Status {
                         OTA_ASSIGN_OR_RETURN(auto d, tx.FindDevice(scope_, pk, "dev-01"));
-                        OTA_ASSIGN_OR_RETURN(tasks, tx.ListUnfinishedTasksOfDevice(scope_, d->iot_id));
+                        OTA_ASSIGN_OR_RETURN(tasks,
+                                             tx.ListUnfinishedTasksOfDevice(scope_, d->iot_id));
                         return Ok();
                     })
                     .ok());

@@ -5,7 +5,9 @@
 namespace otad::domain {
 namespace {
 
-ErrorCode CodeOf(const Status& s) { return s.ok() ? ErrorCode::kInternal : s.error().code; }
+ErrorCode CodeOf(const Status& s) {
+    return s.ok() ? ErrorCode::kInternal : s.error().code;
+}
 
 TEST(Validation, ProductNames) {
     EXPECT_TRUE(ValidateProductName("abcd").ok());

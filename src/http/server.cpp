@@ -75,6 +75,7 @@ constexpr std::string_view kJsonContentType = "application/json;charset=utf-8";
 constexpr std::string_view kContinueResponse = "HTTP/1.1 100 Continue\r\n\r\n";
 
 using BeastRequestParser = bhttp::request_parser<bhttp::string_body>;
+using BeastResponse = bhttp::response<bhttp::string_body>;
 
 /// What framing the response and the access log need to know about the request.
 struct RequestInfo {
@@ -84,7 +85,6 @@ struct RequestInfo {
     bool keep_alive = false;
     SteadyClock::time_point started;
 };
-using BeastResponse = bhttp::response<bhttp::string_body>;
 
 /// Makes client-controlled text safe for one log line: no spaces, quotes or control bytes, and
 /// bounded length. Empty text becomes "-".
@@ -134,6 +134,11 @@ HttpResponse SimpleErrorResponse(int status, std::string_view code, std::string_
     response.body += "\"}";
     response.log.code = std::string(code);
     return response;
+}
+
+/// Start() failures concern the operator, so the text goes to both message fields.
+Error StartError(std::string text) {
+    return Error{ErrorCode::kInternal, text, {}, text};
 }
 
 HttpResponse InternalErrorResponse() {
@@ -250,8 +255,9 @@ class ServerCore {
 
 /// One connection. Runs as a coroutine on its own strand and handles requests one at a time:
 /// read, hand to a worker, write, repeat. Pipelined requests wait in the read buffer, which is
-/// bounded, so there is no response queue.
-class Session : public std::enable_shared_from_this<Session> {
+/// bounded, so there is no response queue. Shared ownership because both the coroutine and the
+/// stop notifications posted by Stop() must keep it alive; nothing else holds it.
+class Session {
   public:
     Session(ServerCore& core, tcp::socket socket, std::string remote)
         : core_(core),
@@ -505,14 +511,14 @@ asio::awaitable<void> Session::LingerClose() {
 Result<uint16_t> ServerCore::Start() {
     std::lock_guard<std::mutex> lock(mu_);
     if (state_ != State::kNew) {
-        return MakeError(ErrorCode::kInternal, "http server already started or stopped");
+        return StartError("http server already started or stopped");
     }
     const ServerOptions& o = options_;
     if (o.io_threads < 1 || o.worker_threads < 1 || o.max_connections == 0 ||
         o.max_queued_requests == 0 || o.max_header_bytes == 0 || o.read_timeout.count() <= 0 ||
         o.idle_timeout.count() <= 0 || o.write_timeout.count() <= 0 ||
         o.drain_timeout.count() < 0) {
-        return MakeError(ErrorCode::kInternal, "invalid http server options");
+        return StartError("invalid http server options");
     }
 
     const std::string where = o.host + ":" + std::to_string(o.port);
@@ -525,17 +531,15 @@ Result<uint16_t> ServerCore::Start() {
         tcp::resolver resolver(ioc_);
         const auto results = resolver.resolve(o.host, std::to_string(o.port), ec);
         if (ec || results.empty()) {
-            return MakeError(
-                ErrorCode::kInternal,
-                "cannot resolve " + where + ": " + (ec ? ec.message() : std::string("no address")));
+            return StartError("cannot resolve " + where + ": " +
+                              (ec ? ec.message() : std::string("no address")));
         }
         endpoint = results.begin()->endpoint();
     }
 
     tcp::acceptor acceptor(ioc_);
     auto fail = [&](std::string_view step) {
-        return MakeError(ErrorCode::kInternal,
-                         std::string(step) + " " + where + ": " + ec.message());
+        return StartError(std::string(step) + " " + where + ": " + ec.message());
     };
     if (acceptor.open(endpoint.protocol(), ec); ec) {
         return fail("open");

@@ -100,8 +100,24 @@ class Client {
         return true;
     }
 
-    /// Reads one response; nothing if the connection closed first. `head` skips the body.
-    std::optional<ParsedResponse> Read(bool head = false) {
+    /// Reads one response; nothing if the connection closed first.
+    std::optional<ParsedResponse> Read() { return ReadImpl(BodyMode::kRead); }
+    /// Reads the status line and headers only (HEAD responses, interim responses).
+    std::optional<ParsedResponse> ReadHeadOnly() { return ReadImpl(BodyMode::kSkip); }
+
+    /// True once the server has closed the connection (EOF or reset) and sent nothing more.
+    bool WaitForClose() {
+        while (Fill()) {
+        }
+        return closed_;
+    }
+
+    const std::string& Unread() const { return buffer_; }
+
+  private:
+    enum class BodyMode { kRead, kSkip };
+
+    std::optional<ParsedResponse> ReadImpl(BodyMode mode) {
         size_t header_end;
         while ((header_end = buffer_.find("\r\n\r\n")) == std::string::npos) {
             if (!Fill()) {
@@ -123,7 +139,7 @@ class Client {
             value.erase(0, value.find_first_not_of(' '));
             response.headers[Lower(line.substr(0, colon))] = value;
         }
-        if (head) {
+        if (mode == BodyMode::kSkip) {
             return response;
         }
         const size_t length = static_cast<size_t>(std::stoul(response.Header("Content-Length")));
@@ -137,16 +153,6 @@ class Client {
         return response;
     }
 
-    /// True once the server has closed the connection (EOF or reset) and sent nothing more.
-    bool WaitForClose() {
-        while (Fill()) {
-        }
-        return closed_;
-    }
-
-    const std::string& Unread() const { return buffer_; }
-
-  private:
     bool Fill() {
         char chunk[4096];
         const ssize_t n = ::recv(fd_, chunk, sizeof(chunk), 0);
@@ -188,7 +194,7 @@ HttpResponse Echo(HttpRequest&& request) {
     return response;
 }
 
-class ServerTest : public ::testing::Test {
+class HttpServerTest : public ::testing::Test {
   protected:
     void StartServer(ServerOptions options, Handler handler = Echo) {
         server_ = std::make_unique<Server>(std::move(options), std::move(handler));
@@ -206,7 +212,7 @@ class ServerTest : public ::testing::Test {
     uint16_t port_ = 0;
 };
 
-TEST_F(ServerTest, PortZeroReturnsARealPort) {
+TEST_F(HttpServerTest, PortZeroReturnsARealPort) {
     StartServer({});
     EXPECT_NE(port_, 0);
     Client client(port_);
@@ -216,7 +222,7 @@ TEST_F(ServerTest, PortZeroReturnsARealPort) {
     EXPECT_EQ(response->status, 200);
 }
 
-TEST_F(ServerTest, GetPassesMethodTargetAndHeadersAsSent) {
+TEST_F(HttpServerTest, GetPassesMethodTargetAndHeadersAsSent) {
     StartServer({});
     Client client(port_);
     ASSERT_TRUE(client.Send(Get("/?Action=Foo&Name=a%20b", "x-Custom: hello\r\n")));
@@ -234,7 +240,7 @@ TEST_F(ServerTest, GetPassesMethodTargetAndHeadersAsSent) {
     EXPECT_FALSE(response->Has("Transfer-Encoding"));
 }
 
-TEST_F(ServerTest, PostWithContentLength) {
+TEST_F(HttpServerTest, PostWithContentLength) {
     StartServer({});
     Client client(port_);
     const std::string body = "Action=Foo&Bar=baz";
@@ -248,7 +254,7 @@ TEST_F(ServerTest, PostWithContentLength) {
     EXPECT_EQ(response->Header("Content-Length"), std::to_string(body.size()));
 }
 
-TEST_F(ServerTest, PostWithChunkedBodyInSeveralPieces) {
+TEST_F(HttpServerTest, PostWithChunkedBodyInSeveralPieces) {
     StartServer({});
     Client client(port_);
     ASSERT_TRUE(
@@ -268,7 +274,7 @@ TEST_F(ServerTest, PostWithChunkedBodyInSeveralPieces) {
     EXPECT_FALSE(response->Has("Transfer-Encoding"));
 }
 
-TEST_F(ServerTest, KeepAliveServesSeveralRequestsOnOneConnection) {
+TEST_F(HttpServerTest, KeepAliveServesSeveralRequestsOnOneConnection) {
     StartServer({});
     Client client(port_);
     ASSERT_TRUE(client.Send(Get("/one", "Connection: keep-alive\r\n")));
@@ -295,7 +301,7 @@ TEST_F(ServerTest, KeepAliveServesSeveralRequestsOnOneConnection) {
     EXPECT_EQ(c->Header("X-Echo-Target"), "/c");
 }
 
-TEST_F(ServerTest, ConnectionCloseIsHonoured) {
+TEST_F(HttpServerTest, ConnectionCloseIsHonoured) {
     StartServer({});
     Client client(port_);
     ASSERT_TRUE(client.Send(Get("/", "Connection: close\r\n")));
@@ -305,7 +311,7 @@ TEST_F(ServerTest, ConnectionCloseIsHonoured) {
     EXPECT_TRUE(client.WaitForClose());
 }
 
-TEST_F(ServerTest, Http10WithoutKeepAliveIsClosed) {
+TEST_F(HttpServerTest, Http10WithoutKeepAliveIsClosed) {
     StartServer({});
     Client client(port_);
     ASSERT_TRUE(client.Send("GET / HTTP/1.0\r\n\r\n"));
@@ -315,7 +321,7 @@ TEST_F(ServerTest, Http10WithoutKeepAliveIsClosed) {
     EXPECT_TRUE(client.WaitForClose());
 }
 
-TEST_F(ServerTest, Http10KeepAliveIsConfirmed) {
+TEST_F(HttpServerTest, Http10KeepAliveIsConfirmed) {
     StartServer({});
     Client client(port_);
     ASSERT_TRUE(client.Send("GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
@@ -329,7 +335,7 @@ TEST_F(ServerTest, Http10KeepAliveIsConfirmed) {
     EXPECT_TRUE(client.WaitForClose());
 }
 
-TEST_F(ServerTest, HeadSendsLengthButNoBody) {
+TEST_F(HttpServerTest, HeadSendsLengthButNoBody) {
     StartServer({}, [](HttpRequest&&) {
         HttpResponse response;
         response.body = "0123456789";
@@ -337,7 +343,7 @@ TEST_F(ServerTest, HeadSendsLengthButNoBody) {
     });
     Client client(port_);
     ASSERT_TRUE(client.Send("HEAD / HTTP/1.1\r\nHost: x\r\n\r\n"));
-    auto head = client.Read(/*head=*/true);
+    auto head = client.ReadHeadOnly();
     ASSERT_TRUE(head);
     EXPECT_EQ(head->status, 200);
     EXPECT_EQ(head->Header("Content-Length"), "10");
@@ -349,12 +355,12 @@ TEST_F(ServerTest, HeadSendsLengthButNoBody) {
     EXPECT_EQ(next->body, "0123456789");
 }
 
-TEST_F(ServerTest, ExpectContinueGetsInterimResponse) {
+TEST_F(HttpServerTest, ExpectContinueGetsInterimResponse) {
     StartServer({});
     Client client(port_);
     ASSERT_TRUE(client.Send(
         "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n"));
-    auto interim = client.Read(/*head=*/true);
+    auto interim = client.ReadHeadOnly();
     ASSERT_TRUE(interim);
     EXPECT_EQ(interim->status, 100);
     ASSERT_TRUE(client.Send("hello"));
@@ -364,7 +370,7 @@ TEST_F(ServerTest, ExpectContinueGetsInterimResponse) {
     EXPECT_EQ(response->body, "hello");
 }
 
-TEST_F(ServerTest, HeaderTooLargeGets431AndClose) {
+TEST_F(HttpServerTest, HeaderTooLargeGets431AndClose) {
     ServerOptions options;
     options.max_header_bytes = 1024;
     StartServer(options);
@@ -377,7 +383,7 @@ TEST_F(ServerTest, HeaderTooLargeGets431AndClose) {
     EXPECT_TRUE(client.WaitForClose());
 }
 
-TEST_F(ServerTest, HeaderJustUnderTheLimitIsAccepted) {
+TEST_F(HttpServerTest, HeaderJustUnderTheLimitIsAccepted) {
     ServerOptions options;
     options.max_header_bytes = 1024;
     StartServer(options);
@@ -388,7 +394,7 @@ TEST_F(ServerTest, HeaderJustUnderTheLimitIsAccepted) {
     EXPECT_EQ(response->status, 200);
 }
 
-TEST_F(ServerTest, BodyTooLargeWithContentLengthGets413) {
+TEST_F(HttpServerTest, BodyTooLargeWithContentLengthGets413) {
     ServerOptions options;
     options.max_body_bytes = 1024;
     StartServer(options);
@@ -402,7 +408,7 @@ TEST_F(ServerTest, BodyTooLargeWithContentLengthGets413) {
     EXPECT_TRUE(client.WaitForClose());
 }
 
-TEST_F(ServerTest, BodyAtTheLimitIsAccepted) {
+TEST_F(HttpServerTest, BodyAtTheLimitIsAccepted) {
     ServerOptions options;
     options.max_body_bytes = 1024;
     StartServer(options);
@@ -415,7 +421,7 @@ TEST_F(ServerTest, BodyAtTheLimitIsAccepted) {
     EXPECT_EQ(response->body.size(), 1024u);
 }
 
-TEST_F(ServerTest, BodyTooLargeWhenChunkedGets413) {
+TEST_F(HttpServerTest, BodyTooLargeWhenChunkedGets413) {
     ServerOptions options;
     options.max_body_bytes = 1024;
     StartServer(options);
@@ -433,7 +439,7 @@ TEST_F(ServerTest, BodyTooLargeWhenChunkedGets413) {
     EXPECT_TRUE(client.WaitForClose());
 }
 
-TEST_F(ServerTest, MalformedRequestGets400AndClose) {
+TEST_F(HttpServerTest, MalformedRequestGets400AndClose) {
     StartServer({});
     {
         Client client(port_);
@@ -462,7 +468,7 @@ TEST_F(ServerTest, MalformedRequestGets400AndClose) {
     }
 }
 
-TEST_F(ServerTest, IdleKeepAliveConnectionIsClosed) {
+TEST_F(HttpServerTest, IdleKeepAliveConnectionIsClosed) {
     ServerOptions options;
     options.idle_timeout = 200ms;
     StartServer(options);
@@ -474,7 +480,7 @@ TEST_F(ServerTest, IdleKeepAliveConnectionIsClosed) {
     EXPECT_LT(std::chrono::steady_clock::now() - start, kClientTimeout);
 }
 
-TEST_F(ServerTest, SlowRequestIsCutOffByTheReadDeadline) {
+TEST_F(HttpServerTest, SlowRequestIsCutOffByTheReadDeadline) {
     ServerOptions options;
     options.read_timeout = 200ms;
     StartServer(options);
@@ -484,7 +490,7 @@ TEST_F(ServerTest, SlowRequestIsCutOffByTheReadDeadline) {
     EXPECT_TRUE(client.Unread().empty());
 }
 
-TEST_F(ServerTest, HandlerExceptionBecomes500AndConnectionSurvives) {
+TEST_F(HttpServerTest, HandlerExceptionBecomes500AndConnectionSurvives) {
     StartServer({}, [](HttpRequest&& request) -> HttpResponse {
         if (request.target == "/throw") {
             throw std::runtime_error("boom");
@@ -505,7 +511,7 @@ TEST_F(ServerTest, HandlerExceptionBecomes500AndConnectionSurvives) {
     EXPECT_EQ(next->status, 200);
 }
 
-TEST_F(ServerTest, UnsendableHandlerHeadersAreDropped) {
+TEST_F(HttpServerTest, UnsendableHandlerHeadersAreDropped) {
     StartServer({}, [](HttpRequest&&) {
         HttpResponse response;
         response.headers = {{"X-Good", "1"},
@@ -528,7 +534,7 @@ TEST_F(ServerTest, UnsendableHandlerHeadersAreDropped) {
     EXPECT_EQ(response->body, "abc");
 }
 
-TEST_F(ServerTest, InvalidStatusFromHandlerBecomes500) {
+TEST_F(HttpServerTest, InvalidStatusFromHandlerBecomes500) {
     StartServer({}, [](HttpRequest&&) {
         HttpResponse response;
         response.status = 42;
@@ -541,7 +547,7 @@ TEST_F(ServerTest, InvalidStatusFromHandlerBecomes500) {
     EXPECT_EQ(response->status, 500);
 }
 
-TEST_F(ServerTest, ConnectionsBeyondTheCapAreClosed) {
+TEST_F(HttpServerTest, ConnectionsBeyondTheCapAreClosed) {
     ServerOptions options;
     options.max_connections = 2;
     StartServer(options);
@@ -598,7 +604,7 @@ class Gate {
     bool open_ = false;
 };
 
-TEST_F(ServerTest, FullWorkerQueueAnswers503) {
+TEST_F(HttpServerTest, FullWorkerQueueAnswers503) {
     auto gate = std::make_shared<Gate>();
     ServerOptions options;
     options.worker_threads = 1;
@@ -623,7 +629,7 @@ TEST_F(ServerTest, FullWorkerQueueAnswers503) {
     EXPECT_EQ(slow->status, 200);
 }
 
-TEST_F(ServerTest, StopDeliversInFlightResponseAndClosesIdleConnections) {
+TEST_F(HttpServerTest, StopDeliversInFlightResponseAndClosesIdleConnections) {
     auto gate = std::make_shared<Gate>();
     StartServer({}, [gate](HttpRequest&& request) {
         if (request.target == "/slow") {
@@ -656,7 +662,7 @@ TEST_F(ServerTest, StopDeliversInFlightResponseAndClosesIdleConnections) {
     server_->Stop();  // idempotent
 }
 
-TEST_F(ServerTest, StopGivesUpOnABusyConnectionAfterTheDrainTimeout) {
+TEST_F(HttpServerTest, StopGivesUpOnABusyConnectionAfterTheDrainTimeout) {
     auto gate = std::make_shared<Gate>();
     ServerOptions options;
     options.drain_timeout = 100ms;
@@ -674,7 +680,7 @@ TEST_F(ServerTest, StopGivesUpOnABusyConnectionAfterTheDrainTimeout) {
     ASSERT_EQ(stopped.wait_for(kClientTimeout), std::future_status::ready);
 }
 
-TEST_F(ServerTest, WaitReturnsAfterStopFromAnotherThread) {
+TEST_F(HttpServerTest, WaitReturnsAfterStopFromAnotherThread) {
     StartServer({});
     std::thread stopper([this] {
         std::this_thread::sleep_for(50ms);
@@ -684,7 +690,7 @@ TEST_F(ServerTest, WaitReturnsAfterStopFromAnotherThread) {
     stopper.join();
 }
 
-TEST_F(ServerTest, StartFailsWhenThePortIsTaken) {
+TEST_F(HttpServerTest, StartFailsWhenThePortIsTaken) {
     StartServer({});
     ServerOptions options;
     options.port = port_;
@@ -695,19 +701,19 @@ TEST_F(ServerTest, StartFailsWhenThePortIsTaken) {
     EXPECT_FALSE(result.error().message.empty());
 }
 
-TEST_F(ServerTest, StartTwiceFails) {
+TEST_F(HttpServerTest, StartTwiceFails) {
     StartServer({});
     EXPECT_FALSE(server_->Start().ok());
 }
 
-TEST_F(ServerTest, StopWithoutStartIsFine) {
+TEST_F(HttpServerTest, StopWithoutStartIsFine) {
     Server server({}, Echo);
     server.Stop();
     server.Wait();
     EXPECT_FALSE(server.Start().ok());
 }
 
-TEST_F(ServerTest, SeveralIoAndWorkerThreadsServeConcurrentClients) {
+TEST_F(HttpServerTest, SeveralIoAndWorkerThreadsServeConcurrentClients) {
     ServerOptions options;
     options.io_threads = 2;
     options.worker_threads = 3;

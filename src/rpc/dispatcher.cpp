@@ -1,12 +1,12 @@
 #include "rpc/dispatcher.hpp"
 
-#include <mutex>
-#include <unordered_map>
-
 #include "common/crypto.hpp"
 #include "common/log.hpp"
 #include "rpc/error_mapping.hpp"
 #include "rpc/render/writer.hpp"
+
+#include <mutex>
+#include <unordered_map>
 
 namespace otad::rpc {
 namespace {
@@ -37,8 +37,8 @@ Result<Format> ChooseFormat(const HttpRequest& req, const ParamMap& params) {
     }
     if (const std::string* accept = req.FindHeader("accept")) {
         const bool xml = accept->find("xml") != std::string::npos;
-        const bool json = accept->find("json") != std::string::npos ||
-                          accept->find("*/*") != std::string::npos;
+        const bool json =
+            accept->find("json") != std::string::npos || accept->find("*/*") != std::string::npos;
         if (xml && !json) {
             return Format::kXml;
         }
@@ -61,7 +61,7 @@ HttpResponse Finish(Format format, std::string body, int status, const std::stri
 // AccessKeys read from the store, kept for a short time so that the hot path does not read the
 // accounts table on every request.
 class Dispatcher::KeyCache {
-public:
+  public:
     KeyCache(int64_t ttl_ms, size_t max_entries) : ttl_ms_(ttl_ms), max_entries_(max_entries) {}
 
     std::optional<KeyEntry> Get(std::string_view key_id, int64_t now_ms) {
@@ -85,7 +85,7 @@ public:
         entries_[std::string(key_id)] = std::move(entry);
     }
 
-private:
+  private:
     int64_t ttl_ms_;
     size_t max_entries_;
     std::mutex mu_;
@@ -111,7 +111,9 @@ Dispatcher::Dispatcher(domain::Services& services, const Clock& clock, Dispatche
 
 Dispatcher::~Dispatcher() = default;
 
-int64_t Dispatcher::QpsOf(uint32_t action_index) const { return qps_.at(action_index); }
+int64_t Dispatcher::QpsOf(uint32_t action_index) const {
+    return qps_.at(action_index);
+}
 
 HttpResponse Dispatcher::Handle(const HttpRequest& req) {
     const std::string request_id = crypto::RandomUuidUpper();
@@ -123,7 +125,8 @@ HttpResponse Dispatcher::Handle(const HttpRequest& req) {
     auto render_error = [&](const Error& error) {
         const WireError wire = MapError(error);
         if (error.code == ErrorCode::kInternal || error.code == ErrorCode::kUnavailable) {
-            log::Error("request " + request_id + " failed: " + std::string(ErrorCodeName(error.code)) +
+            log::Error("request " + request_id +
+                       " failed: " + std::string(ErrorCodeName(error.code)) +
                        (error.internal.empty() ? "" : ": " + error.internal));
         }
         ResponseWriter w(format);

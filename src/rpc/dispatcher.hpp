@@ -1,10 +1,5 @@
 #pragma once
 
-#include <cstdint>
-#include <map>
-#include <memory>
-#include <string>
-
 #include "common/clock.hpp"
 #include "common/http_message.hpp"
 #include "domain/services.hpp"
@@ -13,6 +8,11 @@
 #include "rpc/signature/nonce_cache.hpp"
 #include "rpc/signature/verifier.hpp"
 #include "rpc/throttle.hpp"
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
 
 namespace otad::rpc {
 
@@ -43,7 +43,7 @@ struct DispatcherOptions {
 /// x-acs-request-id. Thread-safe; blocking (it reads and writes the store), so call it off the
 /// network threads.
 class Dispatcher {
-public:
+  public:
     Dispatcher(domain::Services& services, const Clock& clock, DispatcherOptions options);
     ~Dispatcher();
 
@@ -52,7 +52,7 @@ public:
     /// The effective calls-per-second limit of an action (0 = unlimited).
     int64_t QpsOf(uint32_t action_index) const;
 
-private:
+  private:
     class KeyCache;
 
     domain::Services& services_;

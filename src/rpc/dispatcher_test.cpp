@@ -1,13 +1,13 @@
 #include "rpc/dispatcher.hpp"
 
-#include <gtest/gtest.h>
-
-#include <filesystem>
-
 #include "common/time_format.hpp"
 #include "rpc/signature/percent_encode.hpp"
 #include "rpc/signature/v1_signature.hpp"
 #include "storage/sqlite/sqlite_store.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
 
 namespace otad::rpc {
 namespace {
@@ -17,7 +17,7 @@ constexpr int64_t kNow = 1'716'193'800'000;  // 2024-05-20T08:30:00Z
 // Drives the dispatcher with V1 GET requests. The signer here is the server's own; the
 // vendor's vectors are checked in the signature tests and the official SDKs in the compat suite.
 class DispatcherTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         dir_ = std::filesystem::temp_directory_path() /
                ("otad-dispatch-" + std::to_string(::getpid()) + "-" +
@@ -29,7 +29,8 @@ protected:
         options.synchronous_full = false;
         store_ = std::move(storage::sqlite::OpenSqliteStore(options)).value();
         services_ = std::make_unique<domain::Services>(*store_, clock_);
-        auto a = services_->CreateAccount("a", std::make_pair(std::string("AKa"), std::string("Sa")));
+        auto a =
+            services_->CreateAccount("a", std::make_pair(std::string("AKa"), std::string("Sa")));
         ASSERT_TRUE(a.ok());
         instance_ = a->instance.instance_id;
         DispatcherOptions options_rpc;

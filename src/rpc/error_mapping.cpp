@@ -22,7 +22,8 @@ WireError Map(const Error& e) {
                            "SignatureDoesNotMatch",
                            "Specified signature is not matched with our calculation.");
         case ErrorCode::kAccessKeyNotFound:
-            return Gateway(404, "InvalidAccessKeyId.NotFound", "Specified access key is not found.");
+            return Gateway(
+                404, "InvalidAccessKeyId.NotFound", "Specified access key is not found.");
         case ErrorCode::kAccessKeyInactive:
             return Gateway(400, "InvalidAccessKeyId.Inactive", "Specified access key is disabled.");
         case ErrorCode::kTimestampFormat:
@@ -30,9 +31,8 @@ WireError Map(const Error& e) {
                            "InvalidTimeStamp.Format",
                            "Specified time stamp or date value is not well formatted.");
         case ErrorCode::kTimestampExpired:
-            return Gateway(400,
-                           "InvalidTimeStamp.Expired",
-                           "Specified time stamp or date value is expired.");
+            return Gateway(
+                400, "InvalidTimeStamp.Expired", "Specified time stamp or date value is expired.");
         case ErrorCode::kNonceUsed:
             return Gateway(
                 400, "SignatureNonceUsed", "Specified signature nonce was used already.");
@@ -40,9 +40,8 @@ WireError Map(const Error& e) {
             return Gateway(
                 400, "InvalidSignatureMethod", "Specified signature method is not valid.");
         case ErrorCode::kInvalidSignatureVersion:
-            return Gateway(400,
-                           "InvalidSignatureVersion",
-                           "Specified signature version is not valid.");
+            return Gateway(
+                400, "InvalidSignatureVersion", "Specified signature version is not valid.");
         case ErrorCode::kSecurityTokenNotSupported:
             return Gateway(400,
                            "InvalidSecurityToken.NotSupported",
@@ -78,8 +77,8 @@ WireError Map(const Error& e) {
             if (e.param.empty()) {
                 return Gateway(400, "InvalidParameter", "A specified parameter is not valid.");
             }
-            return Gateway(400, "Invalid" + e.param, "Specified parameter " + e.param +
-                                                          " is not valid.");
+            return Gateway(
+                400, "Invalid" + e.param, "Specified parameter " + e.param + " is not valid.");
         case ErrorCode::kThrottled:
             return Gateway(400, "Throttling.User", "Request was denied due to user flow control.");
         case ErrorCode::kBadRequest:
@@ -110,8 +109,7 @@ WireError Map(const Error& e) {
             return Service("iot.prod.AlreadyExistedProductName",
                            "The product name already exists.");
         case ErrorCode::kInvalidProductName:
-            return Service("iot.prod.InvalidFormattedProductName",
-                           "The product name is invalid.");
+            return Service("iot.prod.InvalidFormattedProductName", "The product name is invalid.");
         case ErrorCode::kNullProductName:
             return Service("iot.prod.NullProductName", "The product name is empty.");
         case ErrorCode::kInvalidNodeType:
@@ -132,8 +130,7 @@ WireError Map(const Error& e) {
             return Service("iot.device.AlreadyExistedDeviceName",
                            "The device name already exists.");
         case ErrorCode::kInvalidDeviceName:
-            return Service("iot.device.InvalidFormattedDeviceName",
-                           "The device name is invalid.");
+            return Service("iot.device.InvalidFormattedDeviceName", "The device name is invalid.");
         case ErrorCode::kInvalidNickname:
             return Service("iot.device.InvalidFormattedNickname", "The nickname is invalid.");
         case ErrorCode::kDeviceQuotaExceeded:

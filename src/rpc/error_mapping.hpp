@@ -1,8 +1,8 @@
 #pragma once
 
-#include <string>
-
 #include "common/error.hpp"
+
+#include <string>
 
 namespace otad::rpc {
 

@@ -15,12 +15,14 @@ int64_t Throttle::Acquire(int64_t account_id, uint32_t action_index, int64_t qps
     std::lock_guard lock(shard.mu);
     if (shard.buckets.size() >= kMaxBucketsPerShard) {
         // A bucket idle for over a second is full again; forgetting it changes nothing.
-        std::erase_if(shard.buckets, [&](const auto& kv) { return now_ms - kv.second.last_ms > 1000; });
+        std::erase_if(shard.buckets,
+                      [&](const auto& kv) { return now_ms - kv.second.last_ms > 1000; });
     }
     auto [it, inserted] = shard.buckets.try_emplace(key, Bucket{capacity, now_ms});
     Bucket& b = it->second;
     if (!inserted) {
-        const double elapsed_s = static_cast<double>(std::max<int64_t>(0, now_ms - b.last_ms)) / 1000.0;
+        const double elapsed_s =
+            static_cast<double>(std::max<int64_t>(0, now_ms - b.last_ms)) / 1000.0;
         b.tokens = std::min(capacity, b.tokens + elapsed_s * capacity);
         b.last_ms = std::max(b.last_ms, now_ms);
     }

@@ -11,7 +11,7 @@ namespace otad::rpc {
 /// one second's worth of calls and refilled continuously. Thread-safe; memory is bounded by
 /// evicting buckets that have been idle long enough to be full again.
 class Throttle {
-public:
+  public:
     /// Takes one call from the bucket. Returns 0 when the call may proceed, otherwise the
     /// number of milliseconds after which one call will be available again. `qps` <= 0 means
     /// unlimited.
@@ -20,7 +20,7 @@ public:
     /// Buckets kept per shard before idle ones are evicted.
     static constexpr size_t kMaxBucketsPerShard = 65'536;
 
-private:
+  private:
     struct Bucket {
         double tokens = 0;
         int64_t last_ms = 0;

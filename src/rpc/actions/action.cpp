@@ -1,9 +1,9 @@
 #include "rpc/actions/action.hpp"
 
-#include <array>
-
 #include "common/text.hpp"
 #include "common/time_format.hpp"
+
+#include <array>
 
 namespace otad::rpc {
 namespace {
@@ -21,7 +21,9 @@ constexpr std::array kActions = {
 
 }  // namespace
 
-std::span<const ActionSpec> AllActions() { return kActions; }
+std::span<const ActionSpec> AllActions() {
+    return kActions;
+}
 
 std::optional<uint32_t> FindAction(std::string_view name) {
     for (uint32_t i = 0; i < kActions.size(); ++i) {

@@ -1,17 +1,17 @@
 #pragma once
 
+#include "common/result.hpp"
+#include "domain/model.hpp"
+#include "domain/services.hpp"
+#include "rpc/params/params.hpp"
+#include "rpc/render/writer.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "common/result.hpp"
-#include "domain/model.hpp"
-#include "domain/services.hpp"
-#include "rpc/params/params.hpp"
-#include "rpc/render/writer.hpp"
 
 // One Action = parse its parameters, call one domain service method, render the result.
 

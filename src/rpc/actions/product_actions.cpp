@@ -18,8 +18,7 @@ Status CreateProductAction(ActionContext& ctx) {
     cmd.category_key = OptionalString(p, "CategoryKey");
     OTA_ASSIGN_OR_RETURN(cmd.publish_auto, OptionalBool(p, "PublishAuto"));
     OTA_ASSIGN_OR_RETURN(cmd.validate_type, OptionalInt(p, "ValidateType"));
-    OTA_ASSIGN_OR_RETURN(const domain::Product product,
-                         ctx.services.CreateProduct(ctx.scope, cmd));
+    OTA_ASSIGN_OR_RETURN(const domain::Product product, ctx.services.CreateProduct(ctx.scope, cmd));
 
     ResponseWriter& w = ctx.out;
     w.String("ProductKey", product.product_key);

@@ -1,12 +1,14 @@
 #include "rpc/render/writer.hpp"
 
-#include <charconv>
-
 #include "common/text.hpp"
+
+#include <charconv>
 
 namespace otad::rpc {
 
-ResponseWriter::ResponseWriter(Format format) : format_(format) { out_.reserve(1024); }
+ResponseWriter::ResponseWriter(Format format) : format_(format) {
+    out_.reserve(1024);
+}
 
 void ResponseWriter::BeginRoot(std::string_view root_element) {
     root_ = root_element;
@@ -144,7 +146,9 @@ void ResponseWriter::BeginItem() {
     }
 }
 
-void ResponseWriter::EndItem() { EndObject(); }
+void ResponseWriter::EndItem() {
+    EndObject();
+}
 
 void ResponseWriter::ItemString(std::string_view value) {
     if (format_ == Format::kJson) {

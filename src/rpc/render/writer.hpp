@@ -19,7 +19,7 @@ namespace otad::rpc {
 enum class Format { kJson, kXml };
 
 class ResponseWriter {
-public:
+  public:
     explicit ResponseWriter(Format format);
 
     Format format() const { return format_; }
@@ -43,12 +43,12 @@ public:
     /// The finished body. Valid after EndRoot.
     std::string& body() { return out_; }
 
-private:
+  private:
     struct Frame {
         std::string name;
         bool is_array = false;
-        bool first = true;          // JSON: no comma needed yet
-        size_t open_tag_end = 0;    // XML: where the opening tag ended, for <x/> collapsing
+        bool first = true;        // JSON: no comma needed yet
+        size_t open_tag_end = 0;  // XML: where the opening tag ended, for <x/> collapsing
     };
     void Key(std::string_view name);
     void Comma();

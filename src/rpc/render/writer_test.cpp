@@ -29,9 +29,10 @@ void WriteSample(ResponseWriter& w, int items) {
 TEST(ResponseWriter, JsonWrapperArrays) {
     ResponseWriter w(Format::kJson);
     WriteSample(w, 2);
-    EXPECT_EQ(w.body(),
-              R"({"RequestId":"R1","Success":true,"Total":2,"Data":{"SimpleOTAJobInfo":[)"
-              R"({"JobId":"j0","Tags":{"OtaTagDTO":[]}},{"JobId":"j1","Tags":{"OtaTagDTO":[]}}]}})");
+    EXPECT_EQ(
+        w.body(),
+        R"({"RequestId":"R1","Success":true,"Total":2,"Data":{"SimpleOTAJobInfo":[)"
+        R"({"JobId":"j0","Tags":{"OtaTagDTO":[]}},{"JobId":"j1","Tags":{"OtaTagDTO":[]}}]}})");
 }
 
 TEST(ResponseWriter, JsonEmptyArrayStaysAnArray) {
@@ -69,8 +70,9 @@ TEST(ResponseWriter, Escapes) {
     x.BeginRoot("X");
     x.String("A", "<a&b>\"'");
     x.EndRoot();
-    EXPECT_EQ(x.body(),
-              "<?xml version=\"1.0\" encoding=\"UTF-8\"?><X><A>&lt;a&amp;b&gt;&quot;&apos;</A></X>");
+    EXPECT_EQ(
+        x.body(),
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><X><A>&lt;a&amp;b&gt;&quot;&apos;</A></X>");
 }
 
 TEST(ResponseWriter, ScalarArrays) {

@@ -8,7 +8,7 @@ const assert = require('node:assert/strict');
 const { startServer } = require('../lib/server');
 const { Iot, makeDriver, FLAVOURS } = require('../lib/clients');
 const {
-  assertSuccess, assertTypes, assertUtc, assertRecent, headerOf, UUID_RE, uniqueName,
+  assertSuccess, assertBusinessError, assertTypes, assertUtc, assertRecent, headerOf, UUID_RE, uniqueName,
 } = require('../lib/checks');
 const { createProduct, registerDevice, createFirmware, createStaticJob, NO_THROTTLING } = require('../lib/fixtures');
 const { v1Request } = require('../lib/http');
@@ -296,15 +296,35 @@ for (const flavour of FLAVOURS) {
       if (sdk) assert.deepEqual(res.model.body.data.simpleOTAJobInfo, []);
     });
 
-    await t.test('CreateOTAStaticUpgradeJob ALL with SrcVersion filter is accepted', async () => {
-      const job = await createStaticJob(d, {
+    await t.test('SrcVersion.N filters ALL batches and is refused with SPECIFIC', async () => {
+      // No device has reported any version, so a version filter matches nobody: the
+      // server may refuse the empty batch or create it without tasks, but it must
+      // not touch the devices.
+      const res = await d.call('CreateOTAStaticUpgradeJob', {
         FirmwareId: ctx.firmwareId,
         ProductKey: ctx.productKey,
         TargetSelection: 'ALL',
         SrcVersion: ['1.0.0', '1.0.1'],
         Tag: [{ Key: 'wave', Value: '2' }],
       });
-      assert.ok(job.jobId);
+      assert.equal(res.status, 200);
+      if (res.raw.Success) {
+        assertSuccess(res, 'ALL + SrcVersion');
+        const list = await d.call('ListOTAJobByDevice', {
+          ProductKey: ctx.productKey, DeviceName: ctx.devices[1].deviceName, FirmwareId: ctx.firmwareId, CurrentPage: 1, PageSize: 10,
+        });
+        assert.ok(!list.raw.Data.SimpleOTAJobInfo.some((j) => j.JobId === res.raw.Data.JobId), 'no task for devices outside the version filter');
+      } else {
+        assertBusinessError(res, 'iot.ota.NoDeviceToUpgrade', 'ALL + SrcVersion matching no device');
+      }
+      const bad = await d.call('CreateOTAStaticUpgradeJob', {
+        FirmwareId: ctx.firmwareId,
+        ProductKey: ctx.productKey,
+        TargetSelection: 'SPECIFIC',
+        TargetDeviceName: [ctx.lateDevice.deviceName],
+        SrcVersion: ['1.0.0'],
+      });
+      assertBusinessError(bad, /^iot\./, 'SrcVersion with SPECIFIC');
     });
   });
 }

@@ -42,7 +42,7 @@ test('first start: listening line, env bootstrap account, CLI accounts', async (
 
     await t.test('account create prints the new credentials', async () => {
       created = await createAccount(dataDir, 'cli-made');
-      assert.deepEqual(Object.keys(created).sort(), ['AccessKeyId', 'AccessKeySecret', 'IotInstanceId', 'Name']);
+      for (const k of ['AccessKeyId', 'AccessKeySecret', 'IotInstanceId', 'Name']) assert.ok(k in created, `${k} printed`);
       assert.equal(created.Name, 'cli-made');
       for (const k of ['AccessKeyId', 'AccessKeySecret', 'IotInstanceId']) {
         assert.equal(typeof created[k], 'string');

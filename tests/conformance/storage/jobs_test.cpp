@@ -289,7 +289,7 @@ TEST_P(JobsTest, ListsUnfinishedTasksOfTheDeviceOldestFirst) {
 
 TEST_P(JobsTest, ListJobsByDeviceOrdersNewestFirstWithJobIdTieBreak) {
     // (job_id, created_ms): two pairs of ties, inserted in a scrambled order.
-    const std::vector<std::pair<std::string, int64_t>> spec = {
+    const std::vector<std::pair<std::string, int64_t>> job_times = {
         {"job-m", 200},
         {"job-b", 300},
         {"job-z", 100},
@@ -298,7 +298,7 @@ TEST_P(JobsTest, ListJobsByDeviceOrdersNewestFirstWithJobIdTieBreak) {
         {"job-q", 400},
     };
     MustWrite([&](WriteTx& tx) -> Status {
-        for (const auto& [job_id, created_ms] : spec) {
+        for (const auto& [job_id, created_ms] : job_times) {
             Job job = MakeJob(kPk, "fw-1", job_id, created_ms);
             job.tags = {{"k-" + job_id, "v"}};
             OTA_TRY(tx.InsertJob(a1_, job));
