@@ -193,6 +193,105 @@ struct Task {
     int64_t job_created_ms = 0;  ///< copy of the job's creation time, for ordering
     int64_t created_ms = 0;
     int64_t modified_ms = 0;
+    /// Automatic retries already used (compared with the job's retry_count).
+    int retries_used = 0;
+    /// When a FAILED task is due to be queued again by automatic retry; 0 = never.
+    int64_t retry_at_ms = 0;
+    /// When the device first reported progress; the timeout clock starts here. 0 = not yet.
+    int64_t progress_started_ms = 0;
+    /// When an IN_PROGRESS task times out; 0 = no timeout.
+    int64_t timeout_at_ms = 0;
+    /// When the task was last pushed to (or pulled by) the device; 0 = never.
+    int64_t notified_ms = 0;
+};
+
+/// Task counts of one job by status.
+struct TaskCounts {
+    int64_t confirm = 0;
+    int64_t queued = 0;
+    int64_t notified = 0;
+    int64_t in_progress = 0;
+    int64_t succeeded = 0;
+    int64_t failed = 0;
+    int64_t canceled = 0;
+    int64_t Total() const {
+        return confirm + queued + notified + in_progress + succeeded + failed + canceled;
+    }
+    int64_t Unfinished() const { return confirm + queued + notified + in_progress; }
+};
+
+/// An OTA module of a product. The `default` module is implicit and never stored.
+struct Module {
+    std::string product_key;
+    std::string module_name;
+    std::string alias_name;
+    std::string desc;
+    int64_t created_ms = 0;
+    int64_t modified_ms = 0;
+};
+
+/// The version a device last reported for one module.
+struct ModuleVersion {
+    std::string iot_id;
+    std::string product_key;
+    std::string device_name;
+    std::string module_name;
+    std::string version;
+    int64_t modified_ms = 0;
+};
+
+enum class GroupType { kStatic, kDynamic };  ///< LINK_PLATFORM, LINK_PLATFORM_DYNAMIC
+
+struct Group {
+    std::string group_id;
+    std::string group_name;
+    std::string group_desc;
+    GroupType group_type = GroupType::kStatic;
+    std::string dynamic_expression;  ///< dynamic groups only
+    std::string super_group_id;      ///< empty for a top-level group
+    int64_t created_ms = 0;
+};
+
+/// An asynchronous BatchRegisterDevice request and its outcome.
+struct BatchRegistration {
+    int64_t apply_id = 0;  ///< unique across all tenants
+    std::string product_key;
+    int64_t count = 0;
+    std::string status = "CREATE";  ///< CHECK, CHECK_SUCCESS, ..., CREATE_SUCCESS, CREATE_FAILED
+    std::vector<std::string> valid_names;
+    std::vector<std::string> invalid_names;
+    int64_t created_ms = 0;
+    int64_t modified_ms = 0;
+};
+
+enum class FileKind { kFirmware, kDeviceList };
+
+/// A file uploaded to otad's own storage through a form from GenerateOTAUploadURL or
+/// GenerateDeviceNameListURL. The record exists from the moment the form is handed out;
+/// `uploaded_ms` is 0 until the upload arrived.
+struct StoredFile {
+    std::string object_key;  ///< e.g. "ota/<random>/<name>.bin"; unique across tenants
+    FileKind kind = FileKind::kFirmware;
+    int64_t size = 0;
+    std::string md5;     ///< lower-case hex
+    std::string sha256;  ///< lower-case hex; also the name of the blob on disk
+    int64_t created_ms = 0;
+    int64_t upload_deadline_ms = 0;  ///< the form is valid until then
+    int64_t uploaded_ms = 0;
+    /// Set once a package or a batch uses the file; unreferenced files expire.
+    bool referenced = false;
+};
+
+/// A job together with the scope it belongs to (for work that spans tenants, such as the
+/// scheduler).
+struct ScopedJob {
+    Scope scope;
+    Job job;
+};
+
+struct ScopedTask {
+    Scope scope;
+    Task task;
 };
 
 /// One page of a list plus the size of the whole list.

@@ -77,6 +77,133 @@ class ReadTx {
     virtual Result<std::vector<Task>> ListUnfinishedTasksOfDevice(const Scope& scope,
                                                                   std::string_view iot_id) = 0;
     virtual Result<std::optional<Task>> FindTask(const Scope& scope, std::string_view task_id) = 0;
+
+    // ---- Lists and lookups of the complete management API --------------------------------
+    // Ordering rules: "newest first" means created_ms descending, then the public id ascending.
+
+    /// Products of the scope, oldest first (created_ms ascending, then product_key), each with
+    /// its device count in `device_counts` (same positions as `items`).
+    virtual Result<Page<Product>> ListProducts(const Scope& scope,
+                                               int64_t offset,
+                                               int64_t limit,
+                                               std::vector<int64_t>& device_counts) = 0;
+    /// Devices of a product, oldest first (created_ms ascending, then iot_id).
+    virtual Result<Page<Device>> ListDevices(const Scope& scope,
+                                             std::string_view product_key,
+                                             int64_t offset,
+                                             int64_t limit) = 0;
+    /// Firmware of the scope, newest first; empty filters match everything; exact matches.
+    virtual Result<Page<Firmware>> ListFirmware(const Scope& scope,
+                                                std::string_view product_key,
+                                                std::string_view dest_version,
+                                                int64_t offset,
+                                                int64_t limit) = 0;
+    /// Number of packages of the product that belong to the module (exact name).
+    virtual Result<int64_t> CountFirmwareOfModule(const Scope& scope,
+                                                  std::string_view product_key,
+                                                  std::string_view module_name) = 0;
+
+    /// Jobs of a package, newest first, with tags and source versions.
+    virtual Result<Page<Job>> ListJobsByFirmware(const Scope& scope,
+                                                 std::string_view firmware_id,
+                                                 int64_t offset,
+                                                 int64_t limit) = 0;
+    /// The package's dynamic job in IN_PROGRESS, if any (at most one exists).
+    virtual Result<std::optional<Job>> FindRunningDynamicJob(const Scope& scope,
+                                                             std::string_view firmware_id) = 0;
+    /// Dynamic jobs in IN_PROGRESS of a product, newest first (device reports are matched
+    /// against them).
+    virtual Result<std::vector<Job>> ListRunningDynamicJobs(const Scope& scope,
+                                                            std::string_view product_key) = 0;
+    /// True when the package has a job in PLANNED or IN_PROGRESS, or an unfinished task.
+    virtual Result<bool> FirmwareHasActiveWork(const Scope& scope,
+                                               std::string_view firmware_id) = 0;
+
+    /// Tasks of a job, optionally of one status, ordered by created_ms then task_id.
+    virtual Result<Page<Task>> ListTasksByJob(const Scope& scope,
+                                              std::string_view job_id,
+                                              std::optional<TaskStatus> status,
+                                              int64_t offset,
+                                              int64_t limit) = 0;
+    /// Tasks of a job for the named devices (any number of names), optionally of one status.
+    virtual Result<std::vector<Task>> ListTasksByJobAndDevices(
+        const Scope& scope,
+        std::string_view job_id,
+        const std::vector<std::string>& device_names,
+        std::optional<TaskStatus> status) = 0;
+    /// Tasks with these ids (ids not found are simply absent), in the order asked.
+    virtual Result<std::vector<Task>> FindTasks(const Scope& scope,
+                                                const std::vector<std::string>& task_ids) = 0;
+    /// Tasks of one device for one package; restricted to one job when job_id is not empty.
+    virtual Result<std::vector<Task>> ListTasksOfDeviceForFirmware(const Scope& scope,
+                                                                   std::string_view iot_id,
+                                                                   std::string_view firmware_id,
+                                                                   std::string_view job_id) = 0;
+    virtual Result<TaskCounts> CountTasksByStatus(const Scope& scope, std::string_view job_id) = 0;
+    /// Calls `fn` for every task of the job whose status is in `statuses` (all when empty),
+    /// streaming, in task_id order. `fn` may write through the same transaction.
+    virtual Status ForEachTaskOfJob(const Scope& scope,
+                                    std::string_view job_id,
+                                    const std::vector<TaskStatus>& statuses,
+                                    const std::function<Status(const Task&)>& fn) = 0;
+
+    /// Custom modules of a product (the implicit `default` is not stored), oldest first.
+    virtual Result<std::vector<Module>> ListModules(const Scope& scope,
+                                                    std::string_view product_key) = 0;
+    /// The module whose name equals `module_name` ignoring ASCII letter case.
+    virtual Result<std::optional<Module>> FindModule(const Scope& scope,
+                                                     std::string_view product_key,
+                                                     std::string_view module_name) = 0;
+    /// Reported module versions of a device, ordered by module_name.
+    virtual Result<Page<ModuleVersion>> ListModuleVersions(const Scope& scope,
+                                                           std::string_view iot_id,
+                                                           int64_t offset,
+                                                           int64_t limit) = 0;
+    virtual Result<std::optional<ModuleVersion>> FindModuleVersion(
+        const Scope& scope, std::string_view iot_id, std::string_view module_name) = 0;
+
+    virtual Result<std::optional<Group>> FindGroup(const Scope& scope,
+                                                   std::string_view group_id) = 0;
+    virtual Result<bool> GroupNameExists(const Scope& scope, std::string_view group_name) = 0;
+    /// Groups, oldest first. `name_fragment` matches anywhere in the name (empty = all);
+    /// `super_group_id` empty = any parent; `types` empty = any type.
+    virtual Result<Page<Group>> ListGroups(const Scope& scope,
+                                           std::string_view name_fragment,
+                                           std::string_view super_group_id,
+                                           const std::vector<GroupType>& types,
+                                           int64_t offset,
+                                           int64_t limit) = 0;
+    virtual Result<int64_t> CountGroups(const Scope& scope) = 0;
+    virtual Result<int64_t> CountSubGroups(const Scope& scope, std::string_view group_id) = 0;
+    virtual Result<int64_t> CountGroupMembers(const Scope& scope, std::string_view group_id) = 0;
+    /// Calls `fn` for every member device of a static group, in iot_id order.
+    virtual Status ForEachGroupMember(const Scope& scope,
+                                      std::string_view group_id,
+                                      const std::function<Status(const Device&)>& fn) = 0;
+    virtual Result<int64_t> CountGroupsOfDevice(const Scope& scope, std::string_view iot_id) = 0;
+    virtual Result<bool> IsGroupMember(const Scope& scope,
+                                       std::string_view group_id,
+                                       std::string_view iot_id) = 0;
+
+    virtual Result<std::optional<BatchRegistration>> FindBatchRegistration(
+        const Scope& scope, std::string_view product_key, int64_t apply_id) = 0;
+
+    virtual Result<std::optional<StoredFile>> FindFile(const Scope& scope,
+                                                       std::string_view object_key) = 0;
+    /// Whether any stored file (of any tenant) uses the blob; blobs are shared by content.
+    virtual Result<bool> BlobInUse(std::string_view sha256) = 0;
+
+    // ---- Work that spans tenants (the scheduler) -----------------------------------------
+
+    /// Jobs that need the scheduler at `now_ms`: PLANNED with 0 < schedule_ms <= now, and
+    /// IN_PROGRESS with 0 < schedule_finish_ms <= now. At most `limit`, earliest first.
+    virtual Result<std::vector<ScopedJob>> ListJobsDue(int64_t now_ms, int64_t limit) = 0;
+    /// Tasks that need the scheduler at `now_ms`: FAILED with 0 < retry_at_ms <= now, and
+    /// IN_PROGRESS with 0 < timeout_at_ms <= now. At most `limit`, earliest first.
+    virtual Result<std::vector<ScopedTask>> ListTasksDue(int64_t now_ms, int64_t limit) = 0;
+    /// The earliest future time at which ListJobsDue or ListTasksDue would return something,
+    /// or 0 when nothing is scheduled.
+    virtual Result<int64_t> NextDueTime() = 0;
 };
 
 /// Reads and writes inside one transaction: all of it becomes durable at commit, or none.
@@ -115,6 +242,67 @@ class WriteTx : public ReadTx {
                                     TaskStatus status,
                                     std::string_view task_desc,
                                     int64_t modified_ms) = 0;
+
+    // ---- Writes of the complete management API --------------------------------------------
+    // Updates and deletes of a row that does not exist in the scope return the matching
+    // not-found code (kProductNotFound, kDeviceNotFound, kFirmwareNotFound, kJobNotFound,
+    // kTaskNotFound, kModuleNotFound, kGroupNotFound, kFileNotFound).
+
+    /// Sets product_name and description. kProductNameExists if the name is taken by another
+    /// product of the scope.
+    virtual Status UpdateProduct(const Scope& scope, const Product& product) = 0;
+    /// Deletes the product with its devices, modules, module versions, group memberships,
+    /// firmware, jobs and tasks.
+    virtual Status DeleteProduct(const Scope& scope, std::string_view product_key) = 0;
+    /// Sets the mutable device fields: nickname, status, firmware_version, ip_address,
+    /// modified/active/online times.
+    virtual Status UpdateDevice(const Scope& scope, const Device& device) = 0;
+    /// Deletes the device, its module versions and group memberships. Its tasks stay (they are
+    /// history; the domain cancels unfinished ones first).
+    virtual Status DeleteDevice(const Scope& scope, std::string_view iot_id) = 0;
+    /// Deletes the package with its files list, jobs and tasks.
+    virtual Status DeleteFirmware(const Scope& scope, std::string_view firmware_id) = 0;
+    /// Replaces every mutable job field (status, times, policy, tags, src_versions).
+    virtual Status UpdateJob(const Scope& scope, const Job& job) = 0;
+    /// Replaces every mutable task field (status, progress, desc, module, versions, retry and
+    /// timeout bookkeeping, modified and notified times).
+    virtual Status UpdateTask(const Scope& scope, const Task& task) = 0;
+
+    /// kModuleNameExists when a module of the product has that name ignoring case.
+    virtual Status InsertModule(const Scope& scope, const Module& module) = 0;
+    /// Sets alias_name, desc and modified_ms of the module named exactly module.module_name.
+    virtual Status UpdateModule(const Scope& scope, const Module& module) = 0;
+    virtual Status DeleteModule(const Scope& scope,
+                                std::string_view product_key,
+                                std::string_view module_name) = 0;
+    /// Inserts or replaces the device's version of one module.
+    virtual Status UpsertModuleVersion(const Scope& scope, const ModuleVersion& version) = 0;
+
+    /// kGroupNameExists if the name is taken in the scope.
+    virtual Status InsertGroup(const Scope& scope, const Group& group) = 0;
+    /// Deletes the group and its memberships.
+    virtual Status DeleteGroup(const Scope& scope, std::string_view group_id) = 0;
+    /// Adds a device to a static group; returns false if it was already a member.
+    virtual Result<bool> AddGroupMember(const Scope& scope,
+                                        std::string_view group_id,
+                                        std::string_view iot_id) = 0;
+
+    /// Inserts the record; apply_id must be unique (see NextApplyId).
+    virtual Status InsertBatchRegistration(const Scope& scope, const BatchRegistration& r) = 0;
+    virtual Status UpdateBatchRegistration(const Scope& scope, const BatchRegistration& r) = 0;
+    /// A new apply id, larger than every one handed out before (across tenants).
+    virtual Result<int64_t> NextApplyId() = 0;
+
+    /// Inserts the record of a form handed out. object_key must be unique.
+    virtual Status InsertFile(const Scope& scope, const StoredFile& file) = 0;
+    /// Records the upload or its use: size, md5, sha256, uploaded_ms and referenced.
+    virtual Status UpdateFile(const Scope& scope, const StoredFile& file) = 0;
+    virtual Status DeleteFile(const Scope& scope, std::string_view object_key) = 0;
+    /// Unreferenced records that expired before `before_ms`, across tenants, at most `limit`:
+    /// forms never used (uploaded_ms == 0 and upload_deadline_ms < before_ms) and uploads
+    /// never referenced (referenced == false and 0 < uploaded_ms < before_ms).
+    virtual Result<std::vector<std::pair<Scope, StoredFile>>> ListExpiredFiles(int64_t before_ms,
+                                                                               int64_t limit) = 0;
 };
 
 /// The database. Thread-safe: any thread may open transactions; writes are serialized.

@@ -167,6 +167,57 @@ WireError Map(const Error& e) {
         case ErrorCode::kTooManyTargetDevices:
             return Service("iot.ota.TooManyTargetDevices",
                            "Too many devices are named in one call.");
+        case ErrorCode::kTaskNotFound:
+            return Service("iot.ota.TaskNotExist", "The update task does not exist.");
+        case ErrorCode::kModuleNameExists:
+            return Service("iot.ota.ModuleNameExisted", "The module name already exists.");
+        case ErrorCode::kInvalidModuleName:
+            return Service("iot.ota.InvalidModuleName", "The module name is invalid.");
+        case ErrorCode::kModuleQuotaExceeded:
+            return Service("iot.ota.ModuleCountExceedMax",
+                           "The number of modules exceeds the limit.");
+        case ErrorCode::kModuleHasFirmware:
+            return Service("iot.ota.ModuleHasFirmware", "The module still has update packages.");
+        case ErrorCode::kFirmwareVerifyingOrVerified:
+            return Service("iot.ota.FirmwareVerifyingOrVerified",
+                           "The firmware is being verified or has been verified.");
+        case ErrorCode::kFirmwareInUse:
+            return Service("iot.ota.FirmwareInUse",
+                           "The firmware has running batches or unfinished tasks.");
+        case ErrorCode::kFirmwareFileMismatch:
+            return Service("iot.ota.FirmwareFileNotMatch",
+                           "The declared size or sign does not match the uploaded file.");
+        case ErrorCode::kDynamicJobExists:
+            return Service("iot.ota.DynamicJobAlreadyExists",
+                           "The firmware already has a running dynamic update batch.");
+        case ErrorCode::kJobNotDynamic:
+            return Service("iot.ota.JobNotDynamic", "The update batch is not dynamic.");
+        case ErrorCode::kJobStatusInvalid:
+            return Service("iot.ota.JobStatusInvalid",
+                           "The update batch is not in a state that allows this operation.");
+        case ErrorCode::kTaskStatusInvalid:
+            return Service("iot.ota.TaskStatusInvalid",
+                           "An update task is not in a state that allows this operation.");
+        case ErrorCode::kProductHasDevices:
+            return Service("iot.prod.ProductHasDevices",
+                           "The product still has devices; delete them first.");
+        case ErrorCode::kGroupNameExists:
+            return Service("iot.group.GroupNameExisted", "The group name already exists.");
+        case ErrorCode::kInvalidGroupName:
+            return Service("iot.group.InvalidGroupName", "The group name is invalid.");
+        case ErrorCode::kLongGroupDesc:
+            return Service("iot.group.LongGroupDescError", "The group description is too long.");
+        case ErrorCode::kSubGroupNotNull:
+            return Service("iot.group.SubGroupNotNull", "The group still has sub-groups.");
+        case ErrorCode::kGroupQuotaExceeded:
+            return Service("iot.group.GroupCountExceedMax",
+                           "The number of groups exceeds the limit.");
+        case ErrorCode::kApplyNotFound:
+            return Service("iot.device.DeviceApplyIsNotFound",
+                           "The batch registration does not exist.");
+        case ErrorCode::kFileNotFound:
+            return Service("iot.ota.FileNotExist",
+                           "The file was not uploaded to this server or has expired.");
     }
     return Gateway(500, "InternalError", "Unknown error.");
 }
