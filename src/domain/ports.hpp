@@ -192,6 +192,10 @@ class ReadTx {
                                                        std::string_view object_key) = 0;
     /// Whether any stored file (of any tenant) uses the blob; blobs are shared by content.
     virtual Result<bool> BlobInUse(std::string_view sha256) = 0;
+    /// The file record with that object key in whichever scope holds it (uploads arrive
+    /// without an AccessKey; the key chosen by otad identifies the tenant).
+    virtual Result<std::optional<std::pair<Scope, StoredFile>>> FindFileAnyScope(
+        std::string_view object_key) = 0;
 
     // ---- Work that spans tenants (the scheduler) -----------------------------------------
 
@@ -303,6 +307,19 @@ class WriteTx : public ReadTx {
     /// never referenced (referenced == false and 0 < uploaded_ms < before_ms).
     virtual Result<std::vector<std::pair<Scope, StoredFile>>> ListExpiredFiles(int64_t before_ms,
                                                                                int64_t limit) = 0;
+};
+
+/// Content-addressed file bytes (firmware files, device-list files), named by the lower-case
+/// hex SHA-256 of their content. Implemented outside the domain (src/files); the domain only
+/// reads small files through it and asks for removal.
+class BlobStore {
+public:
+    virtual ~BlobStore() = default;
+    /// The whole content of a blob; kFileNotFound if absent; kInvalidFormattedParameter if it
+    /// is larger than `max_bytes`.
+    virtual Result<std::string> ReadAll(std::string_view sha256, size_t max_bytes) = 0;
+    /// Removes a blob; removing an absent blob succeeds.
+    virtual Status Remove(std::string_view sha256) = 0;
 };
 
 /// The database. Thread-safe: any thread may open transactions; writes are serialized.
