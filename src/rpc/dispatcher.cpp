@@ -92,8 +92,12 @@ class Dispatcher::KeyCache {
     std::unordered_map<std::string, KeyEntry> entries_;  // guarded by mu_
 };
 
-Dispatcher::Dispatcher(domain::Services& services, const Clock& clock, DispatcherOptions options)
+Dispatcher::Dispatcher(domain::Services& services,
+                       domain::FileService& files,
+                       const Clock& clock,
+                       DispatcherOptions options)
     : services_(services),
+      files_(files),
       clock_(clock),
       options_(std::move(options)),
       nonces_(options_.nonces),
@@ -228,7 +232,7 @@ HttpResponse Dispatcher::Handle(const HttpRequest& req) {
     w.BeginRoot(action_name + "Response");
     w.String("RequestId", request_id);
     w.Bool("Success", true);
-    ActionContext ctx{*params, *scope, services_, options_.env, w};
+    ActionContext ctx{*params, *scope, services_, files_, options_.env, w};
     Status st = Ok();
     try {
         st = spec.handler(ctx);

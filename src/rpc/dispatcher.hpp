@@ -44,7 +44,10 @@ struct DispatcherOptions {
 /// network threads.
 class Dispatcher {
   public:
-    Dispatcher(domain::Services& services, const Clock& clock, DispatcherOptions options);
+    Dispatcher(domain::Services& services,
+               domain::FileService& files,
+               const Clock& clock,
+               DispatcherOptions options);
     ~Dispatcher();
 
     HttpResponse Handle(const HttpRequest& request);
@@ -56,6 +59,7 @@ class Dispatcher {
     class KeyCache;
 
     domain::Services& services_;
+    domain::FileService& files_;
     const Clock& clock_;
     DispatcherOptions options_;
     NonceCache nonces_;

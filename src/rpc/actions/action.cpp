@@ -17,6 +17,8 @@ constexpr std::array kActions = {
     ActionSpec{"QueryOTAFirmware", &QueryOTAFirmwareAction, 20},
     ActionSpec{"CreateOTAStaticUpgradeJob", &CreateOTAStaticUpgradeJobAction, 20},
     ActionSpec{"ListOTAJobByDevice", &ListOTAJobByDeviceAction, 10},
+    ActionSpec{"GenerateOTAUploadURL", &GenerateOTAUploadURLAction, 10},
+    ActionSpec{"GenerateDeviceNameListURL", &GenerateDeviceNameListURLAction, 10},
 };
 
 }  // namespace

@@ -15,6 +15,10 @@
 
 // One Action = parse its parameters, call one domain service method, render the result.
 
+namespace otad::domain {
+class FileService;
+}  // namespace otad::domain
+
 namespace otad::rpc {
 
 /// What a Region field reports and other per-deployment facts actions render.
@@ -26,6 +30,7 @@ struct ActionContext {
     const ParamMap& params;
     domain::Scope scope;
     domain::Services& services;
+    domain::FileService& files;
     const ActionEnvironment& env;
     /// The root element is open and RequestId/Success are written; the action adds its fields.
     /// An action must finish every fallible step before it writes: on failure the dispatcher
@@ -80,5 +85,7 @@ Status CreateOTAFirmwareAction(ActionContext& ctx);
 Status QueryOTAFirmwareAction(ActionContext& ctx);
 Status CreateOTAStaticUpgradeJobAction(ActionContext& ctx);
 Status ListOTAJobByDeviceAction(ActionContext& ctx);
+Status GenerateOTAUploadURLAction(ActionContext& ctx);
+Status GenerateDeviceNameListURLAction(ActionContext& ctx);
 
 }  // namespace otad::rpc
