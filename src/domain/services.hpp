@@ -164,7 +164,88 @@ class Services {
     /// kInvalidPageParams, kProductNotFound, kDeviceNotFound, kFirmwareNotFound.
     Result<Page<Job>> ListJobsByDevice(const Scope& scope, const ListJobsByDeviceQuery& query);
 
+    // Products and devices (catalog_services.cpp).
+    Result<Page<ProductSummary>> ListProducts(const Scope& scope,
+                                              int64_t current_page,
+                                              int64_t page_size);
+    Status UpdateProduct(const Scope& scope, const UpdateProductCommand& cmd);
+    /// kProductHasDevices while the product has devices.
+    Status DeleteProduct(const Scope& scope, std::string_view product_key);
+    Result<Page<Device>> QueryDevices(const Scope& scope,
+                                      std::string_view product_key,
+                                      int64_t current_page,
+                                      int64_t page_size);
+    /// Cancels the device's unfinished tasks, then deletes it.
+    Status DeleteDevice(const Scope& scope, const DeviceRef& ref);
+    /// Registers `count` devices with random names; returns the apply id to poll.
+    Result<int64_t> BatchRegisterDevice(const Scope& scope,
+                                        std::string_view product_key,
+                                        int64_t count);
+    Result<BatchRegistration> QueryBatchRegistration(const Scope& scope,
+                                                     std::string_view product_key,
+                                                     int64_t apply_id);
+
+    // Groups (catalog_services.cpp).
+    Result<Group> CreateGroup(const Scope& scope, const CreateGroupCommand& cmd);
+    Status DeleteGroup(const Scope& scope, std::string_view group_id);
+    Result<GroupRelationResult> AddDevicesToGroup(const Scope& scope,
+                                                  std::string_view group_id,
+                                                  const std::vector<DeviceRef>& devices);
+    Result<Page<Group>> ListGroups(const Scope& scope, const GroupListQuery& query);
+    Result<GroupDetail> QueryGroup(const Scope& scope, std::string_view group_id);
+
+    // Modules (module_services.cpp).
+    Status CreateModule(const Scope& scope, const CreateModuleCommand& cmd);
+    Status UpdateModule(const Scope& scope, const UpdateModuleCommand& cmd);
+    Status DeleteModule(const Scope& scope,
+                        std::string_view product_key,
+                        std::string_view module_name);
+    /// The implicit `default` module first, then the custom ones.
+    Result<std::vector<Module>> ListModules(const Scope& scope, std::string_view product_key);
+    Result<Page<ModuleVersion>> ListModuleVersions(const Scope& scope,
+                                                   const DeviceRef& device,
+                                                   int64_t current_page,
+                                                   int64_t page_size);
+
+    // Firmware lists (job_services.cpp).
+    Result<Page<FirmwareDetail>> ListFirmware(const Scope& scope,
+                                              std::string_view product_key,
+                                              std::string_view dest_version,
+                                              int64_t current_page,
+                                              int64_t page_size);
+    /// kFirmwareInUse while the package has planned or running batches or unfinished tasks.
+    Status DeleteFirmware(const Scope& scope, std::string_view firmware_id);
+
+    // Batches (job_services.cpp).
+    Result<Job> CreateVerifyJob(const Scope& scope, const CreateVerifyJobCommand& cmd);
+    Result<Job> CreateDynamicJob(const Scope& scope, const CreateDynamicJobCommand& cmd);
+    Result<JobDetail> QueryJob(const Scope& scope, std::string_view job_id);
+    Result<Page<Job>> ListJobsByFirmware(const Scope& scope,
+                                         std::string_view firmware_id,
+                                         int64_t current_page,
+                                         int64_t page_size);
+    Status CancelStrategy(const Scope& scope, std::string_view job_id);
+
+    // Tasks (task_services.cpp).
+    Result<Page<TaskDetail>> ListTasksByJob(const Scope& scope, const TaskListQuery& query);
+    Result<std::vector<TaskDetail>> ListUnfinishedTasks(const Scope& scope,
+                                                        const UnfinishedTaskQuery& query);
+    Status CancelTasksByJob(const Scope& scope, const CancelByJobCommand& cmd);
+    Status CancelTasksByDevice(const Scope& scope, const CancelByDeviceCommand& cmd);
+    Status ReupgradeTasks(const Scope& scope,
+                          std::string_view job_id,
+                          const std::vector<std::string>& task_ids);
+    Status ConfirmTasks(const Scope& scope, const std::vector<std::string>& task_ids);
+
+    // Time-driven work (scheduler.cpp): starts planned batches, ends batches at their finish
+    // time, re-queues failed tasks whose retry is due and fails tasks that timed out. Returns
+    // the number of jobs and tasks changed. Safe to call at any time, from one thread at once.
+    Result<int64_t> RunDueWork();
+    /// When RunDueWork should run next (0: nothing scheduled).
+    Result<int64_t> NextDueTime();
+
     const ServiceLimits& limits() const { return limits_; }
+    const Clock& clock() const { return clock_; }
 
   private:
     Store& store_;

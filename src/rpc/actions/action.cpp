@@ -19,6 +19,37 @@ constexpr std::array kActions = {
     ActionSpec{"ListOTAJobByDevice", &ListOTAJobByDeviceAction, 10},
     ActionSpec{"GenerateOTAUploadURL", &GenerateOTAUploadURLAction, 10},
     ActionSpec{"GenerateDeviceNameListURL", &GenerateDeviceNameListURLAction, 10},
+    ActionSpec{"QueryProductList", &QueryProductListAction, 50},
+    ActionSpec{"UpdateProduct", &UpdateProductAction, 10},
+    ActionSpec{"DeleteProduct", &DeleteProductAction, 500},
+    ActionSpec{"QueryDevice", &QueryDeviceAction, 50},
+    ActionSpec{"DeleteDevice", &DeleteDeviceAction, 500},
+    ActionSpec{"BatchRegisterDevice", &BatchRegisterDeviceAction, 10},
+    ActionSpec{"QueryBatchRegisterDeviceStatus", &QueryBatchRegisterDeviceStatusAction, 30},
+    ActionSpec{"CreateDeviceGroup", &CreateDeviceGroupAction, 500},
+    ActionSpec{"CreateDeviceDynamicGroup", &CreateDeviceDynamicGroupAction, 50},
+    ActionSpec{"BatchAddDeviceGroupRelations", &BatchAddDeviceGroupRelationsAction, 50},
+    ActionSpec{"QueryDeviceGroupList", &QueryDeviceGroupListAction, 100},
+    ActionSpec{"QueryDeviceGroupInfo", &QueryDeviceGroupInfoAction, 30},
+    ActionSpec{"DeleteDeviceGroup", &DeleteDeviceGroupAction, 500},
+    ActionSpec{"CreateOTAModule", &CreateOTAModuleAction, 10},
+    ActionSpec{"UpdateOTAModule", &UpdateOTAModuleAction, 10},
+    ActionSpec{"DeleteOTAModule", &DeleteOTAModuleAction, 10},
+    ActionSpec{"ListOTAModuleByProduct", &ListOTAModuleByProductAction, 10},
+    ActionSpec{"ListOTAModuleVersionsByDevice", &ListOTAModuleVersionsByDeviceAction, 10},
+    ActionSpec{"ListOTAFirmware", &ListOTAFirmwareAction, 10},
+    ActionSpec{"DeleteOTAFirmware", &DeleteOTAFirmwareAction, 10},
+    ActionSpec{"CreateOTAVerifyJob", &CreateOTAVerifyJobAction, 10},
+    ActionSpec{"CreateOTADynamicUpgradeJob", &CreateOTADynamicUpgradeJobAction, 20},
+    ActionSpec{"QueryOTAJob", &QueryOTAJobAction, 10},
+    ActionSpec{"ListOTAJobByFirmware", &ListOTAJobByFirmwareAction, 10},
+    ActionSpec{"CancelOTAStrategyByJob", &CancelOTAStrategyByJobAction, 10},
+    ActionSpec{"ListOTATaskByJob", &ListOTATaskByJobAction, 10},
+    ActionSpec{"ListOTAUnfinishedTaskByDevice", &ListOTAUnfinishedTaskByDeviceAction, 10},
+    ActionSpec{"CancelOTATaskByJob", &CancelOTATaskByJobAction, 5},
+    ActionSpec{"CancelOTATaskByDevice", &CancelOTATaskByDeviceAction, 10},
+    ActionSpec{"ReupgradeOTATask", &ReupgradeOTATaskAction, 20},
+    ActionSpec{"ConfirmOTATask", &ConfirmOTATaskAction, 20},
 };
 
 }  // namespace
@@ -217,6 +248,38 @@ void WriteSimpleJobInfo(ResponseWriter& w, const domain::Job& job) {
         w.String("UtcEndTime", FormatUtcMs(job.end_ms));
     }
     w.EndItem();
+}
+
+Status ReadPaging(const ParamMap& p,
+                  bool required,
+                  int64_t max_page_size,
+                  int64_t& current_page,
+                  int64_t& page_size) {
+    if (required) {
+        OTA_ASSIGN_OR_RETURN(current_page, RequiredInt(p, "CurrentPage"));
+        OTA_ASSIGN_OR_RETURN(page_size, RequiredInt(p, "PageSize"));
+    } else {
+        OTA_ASSIGN_OR_RETURN(auto page, OptionalInt(p, "CurrentPage"));
+        OTA_ASSIGN_OR_RETURN(auto size, OptionalInt(p, "PageSize"));
+        current_page = page.value_or(1);
+        page_size = size.value_or(10);
+    }
+    constexpr int64_t kMaxRow = 1'000'000'000;
+    if (current_page < 1 || page_size < 1 || page_size > max_page_size ||
+        current_page > kMaxRow / page_size) {
+        return MakeError(ErrorCode::kInvalidPageParams);
+    }
+    return Ok();
+}
+
+Result<domain::DeviceRef> ReadDeviceRef(const ParamMap& p) {
+    domain::DeviceRef ref;
+    ref.iot_id = OptionalString(p, "IotId");
+    if (ref.iot_id.empty()) {
+        OTA_ASSIGN_OR_RETURN(ref.product_key, RequiredString(p, "ProductKey"));
+        OTA_ASSIGN_OR_RETURN(ref.device_name, RequiredString(p, "DeviceName"));
+    }
+    return ref;
 }
 
 void WritePaging(ResponseWriter& w, int64_t current_page, int64_t page_size, int64_t total) {

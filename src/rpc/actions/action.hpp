@@ -73,6 +73,15 @@ std::string_view TaskStatusName(domain::TaskStatus s);
 void WriteTags(ResponseWriter& w, const std::vector<domain::Tag>& tags);
 /// Writes one SimpleOTAJobInfo item (ListOTAJobByDevice, ListOTAJobByFirmware).
 void WriteSimpleJobInfo(ResponseWriter& w, const domain::Job& job);
+/// Reads CurrentPage and PageSize: both required when `required`, otherwise defaulting to 1
+/// and 10; kInvalidPageParams outside 1 <= CurrentPage, 1 <= PageSize <= max_page_size.
+Status ReadPaging(const ParamMap& p,
+                  bool required,
+                  int64_t max_page_size,
+                  int64_t& current_page,
+                  int64_t& page_size);
+/// A device named by IotId, or by ProductKey and DeviceName (both then required).
+Result<domain::DeviceRef> ReadDeviceRef(const ParamMap& p);
 /// Writes CurrentPage, PageSize, PageCount and Total.
 void WritePaging(ResponseWriter& w, int64_t current_page, int64_t page_size, int64_t total);
 
@@ -86,6 +95,40 @@ Status QueryOTAFirmwareAction(ActionContext& ctx);
 Status CreateOTAStaticUpgradeJobAction(ActionContext& ctx);
 Status ListOTAJobByDeviceAction(ActionContext& ctx);
 Status GenerateOTAUploadURLAction(ActionContext& ctx);
+// Products, devices, groups (product_actions.cpp, device_actions.cpp, group_actions.cpp).
+Status QueryProductListAction(ActionContext& ctx);
+Status UpdateProductAction(ActionContext& ctx);
+Status DeleteProductAction(ActionContext& ctx);
+Status QueryDeviceAction(ActionContext& ctx);
+Status DeleteDeviceAction(ActionContext& ctx);
+Status BatchRegisterDeviceAction(ActionContext& ctx);
+Status QueryBatchRegisterDeviceStatusAction(ActionContext& ctx);
+Status CreateDeviceGroupAction(ActionContext& ctx);
+Status CreateDeviceDynamicGroupAction(ActionContext& ctx);
+Status BatchAddDeviceGroupRelationsAction(ActionContext& ctx);
+Status QueryDeviceGroupListAction(ActionContext& ctx);
+Status QueryDeviceGroupInfoAction(ActionContext& ctx);
+Status DeleteDeviceGroupAction(ActionContext& ctx);
+// Modules (module_actions.cpp).
+Status CreateOTAModuleAction(ActionContext& ctx);
+Status UpdateOTAModuleAction(ActionContext& ctx);
+Status DeleteOTAModuleAction(ActionContext& ctx);
+Status ListOTAModuleByProductAction(ActionContext& ctx);
+Status ListOTAModuleVersionsByDeviceAction(ActionContext& ctx);
+// Firmware lists, batches and tasks (firmware_actions.cpp, job_actions.cpp, task_actions.cpp).
+Status ListOTAFirmwareAction(ActionContext& ctx);
+Status DeleteOTAFirmwareAction(ActionContext& ctx);
+Status CreateOTAVerifyJobAction(ActionContext& ctx);
+Status CreateOTADynamicUpgradeJobAction(ActionContext& ctx);
+Status QueryOTAJobAction(ActionContext& ctx);
+Status ListOTAJobByFirmwareAction(ActionContext& ctx);
+Status CancelOTAStrategyByJobAction(ActionContext& ctx);
+Status ListOTATaskByJobAction(ActionContext& ctx);
+Status ListOTAUnfinishedTaskByDeviceAction(ActionContext& ctx);
+Status CancelOTATaskByJobAction(ActionContext& ctx);
+Status CancelOTATaskByDeviceAction(ActionContext& ctx);
+Status ReupgradeOTATaskAction(ActionContext& ctx);
+Status ConfirmOTATaskAction(ActionContext& ctx);
 Status GenerateDeviceNameListURLAction(ActionContext& ctx);
 
 }  // namespace otad::rpc
