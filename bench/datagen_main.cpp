@@ -58,15 +58,20 @@ std::string Json(const FleetSummary& s, const FleetOptions& o, const std::string
         ",\"firmware\":" + std::to_string(s.firmware) + ",\"jobs\":" + std::to_string(s.jobs) +
         ",\"tasks\":" + std::to_string(s.tasks) + ",\"tags\":" + std::to_string(s.tags) +
         ",\"jobs_by_status\":{";
-    for (size_t i = 0; i < s.jobs_by_status.size(); ++i) {
-        out += (i ? "," : "") + std::string("\"") + kJobStatus[i] +
-               "\":" + std::to_string(s.jobs_by_status[i]);
-    }
+    auto append_counts = [&out](const auto& counts, const char* const* names) {
+        for (size_t i = 0; i < counts.size(); ++i) {
+            if (i > 0) {
+                out += ',';
+            }
+            out += '"';
+            out += names[i];
+            out += "\":";
+            out += std::to_string(counts[i]);
+        }
+    };
+    append_counts(s.jobs_by_status, kJobStatus);
     out += "},\"tasks_by_status\":{";
-    for (size_t i = 0; i < s.tasks_by_status.size(); ++i) {
-        out += (i ? "," : "") + std::string("\"") + kTaskStatus[i] +
-               "\":" + std::to_string(s.tasks_by_status[i]);
-    }
+    append_counts(s.tasks_by_status, kTaskStatus);
     char times[160];
     std::snprintf(times,
                   sizeof times,
