@@ -103,7 +103,14 @@ Status LoadConfigFile(const std::string& path, Config& config) {
         CheckKeys(path,
                   root,
                   "",
-                  {"listen", "data", "log_level", "region_id", "limits", "throttling", "sqlite"}));
+                  {"listen",
+                   "data",
+                   "log_level",
+                   "region_id",
+                   "limits",
+                   "throttling",
+                   "sqlite",
+                   "files"}));
     OTA_TRY(ReadString(path, root, "listen", config.listen));
     OTA_TRY(ReadString(path, root, "data", config.data_dir));
     OTA_TRY(ReadString(path, root, "region_id", config.rpc.env.region_id));
@@ -192,6 +199,43 @@ Status LoadConfigFile(const std::string& path, Config& config) {
             }
             config.sqlite_synchronous_full = s.at("synchronous_full").get<bool>();
         }
+    }
+    if (root.contains("files")) {
+        const Json& f = root.at("files");
+        OTA_TRY(CheckKeys(path,
+                          f,
+                          "files.",
+                          {"listen", "base_url", "upload_base_url", "max_upload_bytes",
+                           "form_ttl_s"}));
+        FilesConfig& files = config.files;
+        OTA_TRY(ReadString(path, f, "listen", files.listen));
+        OTA_TRY(ReadString(path, f, "base_url", files.base_url));
+        OTA_TRY(ReadString(path, f, "upload_base_url", files.upload_base_url));
+        OTA_TRY(ReadInt(path, f, "max_upload_bytes", 1, int64_t{1} << 40, files.max_upload_bytes));
+        OTA_TRY(ReadInt(path, f, "form_ttl_s", 1, 86'400, files.form_ttl_s));
+        if (Status st = NormalizeBaseUrl("files.base_url", files.base_url); !st.ok()) {
+            return ConfigError(path, st.error().message);
+        }
+        if (Status st = NormalizeBaseUrl("files.upload_base_url", files.upload_base_url);
+            !st.ok()) {
+            return ConfigError(path, st.error().message);
+        }
+    }
+    return Ok();
+}
+
+Status NormalizeBaseUrl(const std::string& what, std::string& url) {
+    if (url.empty()) {
+        return Ok();
+    }
+    while (url.size() > 1 && url.back() == '/') {
+        url.pop_back();
+    }
+    const bool scheme = url.starts_with("http://") || url.starts_with("https://");
+    const size_t host_start = url.find("//") + 2;
+    if (!scheme || url.size() <= host_start || url.find_first_of("?# ") != std::string::npos) {
+        return MakeError(ErrorCode::kInvalidParameter,
+                         "'" + what + "' must be an http:// or https:// URL without query");
     }
     return Ok();
 }

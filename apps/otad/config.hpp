@@ -9,6 +9,20 @@
 
 namespace otad::app {
 
+/// Firmware storage: where uploads and device downloads are served and what URLs they get.
+struct FilesConfig {
+    /// Optional second listener (HOST:PORT) serving only uploads and downloads, e.g. for
+    /// devices on port 80. Empty: the API listener serves them.
+    std::string listen;
+    /// Base of device download URLs (scheme://host[:port], no trailing slash), e.g. behind a
+    /// proxy. Empty: derived from the files listener, else from the API listener.
+    std::string base_url;
+    /// Base the upload forms point to (their Host). Empty: derived from the API listener.
+    std::string upload_base_url;
+    int64_t max_upload_bytes = int64_t{1000} * 1024 * 1024;
+    int64_t form_ttl_s = 60;
+};
+
 /// Everything `otad serve` can be told, from defaults, then the config file, then flags.
 struct Config {
     std::string listen = "127.0.0.1:8080";
@@ -17,11 +31,15 @@ struct Config {
     http::ServerOptions http;
     rpc::DispatcherOptions rpc;
     bool sqlite_synchronous_full = true;
+    FilesConfig files;
 };
 
 /// Reads a JSON config file over `config`. Unknown keys and wrong types are errors, so that a
 /// typo never silently leaves a default in place.
 Status LoadConfigFile(const std::string& path, Config& config);
+
+/// Checks an http(s) base URL and removes a trailing slash.
+Status NormalizeBaseUrl(const std::string& what, std::string& url);
 
 /// Splits "HOST:PORT" or "[V6]:PORT" into `host` and `port`.
 Status ParseListen(const std::string& text, std::string& host, uint16_t& port);

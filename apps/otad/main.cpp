@@ -1,6 +1,7 @@
 // otad: a self-hosted OTA update server that speaks the Alibaba Cloud IoT OTA API.
 //
 //   otad serve [--listen HOST:PORT] [--data DIR] [--config FILE] [--log-level LEVEL]
+//              [--files-listen HOST:PORT] [--files-base-url URL]
 //   otad account create --name NAME [--data DIR] [--access-key-id ID --access-key-secret S]
 //   otad account list [--data DIR]
 //   otad version
@@ -9,22 +10,39 @@
 // wires the layers together and runs them.
 
 #include "common/clock.hpp"
+#include "common/crypto.hpp"
 #include "common/log.hpp"
 #include "config.hpp"
+#include "domain/file_service.hpp"
 #include "domain/services.hpp"
+#include "files/blob_store.hpp"
+#include "files/download_handler.hpp"
+#include "files/upload_handler.hpp"
 #include "http/server.hpp"
 #include "rpc/dispatcher.hpp"
 #include "storage/sqlite/sqlite_store.hpp"
 
 #include <nlohmann/json.hpp>
 
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <iterator>
 #include <map>
+#include <mutex>
+#include <optional>
 #include <signal.h>
 #include <string>
+#include <sys/stat.h>
+#include <thread>
+#include <unistd.h>
 #include <vector>
 
 namespace otad::app {
@@ -33,6 +51,7 @@ namespace {
 constexpr std::string_view kUsage =
     "usage:\n"
     "  otad serve [--listen HOST:PORT] [--data DIR] [--config FILE] [--log-level LEVEL]\n"
+    "             [--files-listen HOST:PORT] [--files-base-url URL]\n"
     "  otad account create --name NAME [--data DIR] [--access-key-id ID "
     "--access-key-secret SECRET]\n"
     "  otad account list [--data DIR]\n"
@@ -96,6 +115,101 @@ std::string ErrorText(const Error& e) {
     }
     return s;
 }
+
+constexpr size_t kSecretBytes = 32;
+/// Room for the form fields and part headers around an uploaded file.
+constexpr uint64_t kMultipartOverheadBytes = 4 * 1024 * 1024;
+constexpr auto kCollectInterval = std::chrono::seconds(60);
+
+// The server secret that signs upload forms and download URLs: created once, kept in the data
+// directory, readable by the owner only.
+Result<std::string> LoadOrCreateSecret(const std::filesystem::path& path) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+        const std::string secret = crypto::RandomBytes(kSecretBytes);
+        const bool ok = ::write(fd, secret.data(), secret.size()) ==
+                            static_cast<ssize_t>(secret.size()) &&
+                        ::fsync(fd) == 0;
+        ::close(fd);
+        if (!ok) {
+            ::unlink(path.c_str());
+            return InternalError("cannot write " + path.string() + ": " + std::strerror(errno));
+        }
+        return secret;
+    }
+    if (errno != EEXIST) {
+        return InternalError("cannot create " + path.string() + ": " + std::strerror(errno));
+    }
+    std::ifstream in(path, std::ios::binary);
+    std::string secret((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (!in.good() && !in.eof()) {
+        return InternalError("cannot read " + path.string());
+    }
+    if (secret.size() < kSecretBytes) {
+        return InternalError(path.string() + " is shorter than " + std::to_string(kSecretBytes) +
+                             " bytes; remove it to create a new one");
+    }
+    return secret;
+}
+
+// Files left in the spool directory by a previous run (a crash mid-upload) are never used.
+void ClearDirectory(const std::filesystem::path& dir) {
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+        std::filesystem::remove_all(entry.path(), ec);
+    }
+}
+
+std::string HostForUrl(const std::string& host) {
+    if (host == "0.0.0.0" || host == "::" || host.empty()) {
+        return "127.0.0.1";
+    }
+    return host.find(':') != std::string::npos ? "[" + host + "]" : host;
+}
+
+// Collects expired upload forms and unreferenced uploads in the background.
+class Collector {
+  public:
+    explicit Collector(domain::FileService& files) : files_(files) {
+        thread_ = std::thread([this] { Run(); });
+    }
+    ~Collector() { Stop(); }
+    Collector(const Collector&) = delete;
+    Collector& operator=(const Collector&) = delete;
+
+    void Stop() {
+        {
+            std::lock_guard<std::mutex> lock(mu_);
+            stop_ = true;
+        }
+        cv_.notify_all();
+        if (thread_.joinable()) {
+            thread_.join();
+        }
+    }
+
+  private:
+    void Run() {
+        std::unique_lock<std::mutex> lock(mu_);
+        while (!cv_.wait_for(lock, kCollectInterval, [this] { return stop_; })) {
+            lock.unlock();
+            auto collected = files_.CollectExpired(SystemClock::Instance().NowMs());
+            if (!collected.ok()) {
+                log::Warn("collecting expired files failed: " +
+                          ErrorText(collected.error()));
+            } else if (*collected > 0) {
+                log::Info("collected " + std::to_string(*collected) + " expired files");
+            }
+            lock.lock();
+        }
+    }
+
+    domain::FileService& files_;
+    std::mutex mu_;
+    std::condition_variable cv_;
+    bool stop_ = false;
+    std::thread thread_;
+};
 
 nlohmann::json AccountJson(const domain::AccountWithInstance& a, bool with_secret) {
     nlohmann::json j;
@@ -183,7 +297,8 @@ Status EnsureEnvironmentAccount(domain::Services& services) {
 }
 
 int Serve(const std::vector<std::string>& args) {
-    auto flags = ParseFlags(args, 2, {"listen", "data", "config", "log-level"});
+    auto flags = ParseFlags(
+        args, 2, {"listen", "data", "config", "log-level", "files-listen", "files-base-url"});
     if (!flags.ok()) {
         return Fail(flags.error().message + "\n" + std::string(kUsage));
     }
@@ -199,12 +314,29 @@ int Serve(const std::vector<std::string>& args) {
     if (flags->count("data")) {
         config.data_dir = flags->at("data");
     }
+    if (flags->count("files-listen")) {
+        config.files.listen = flags->at("files-listen");
+    }
+    if (flags->count("files-base-url")) {
+        config.files.base_url = flags->at("files-base-url");
+        if (Status st = NormalizeBaseUrl("--files-base-url", config.files.base_url); !st.ok()) {
+            return Fail(st.error().message);
+        }
+    }
     if (flags->count("log-level") && !log::ParseLevel(flags->at("log-level"), config.log_level)) {
         return Fail("--log-level must be debug, info, warn, error or off");
     }
     log::SetLevel(config.log_level);
     if (Status st = ParseListen(config.listen, config.http.host, config.http.port); !st.ok()) {
         return Fail(st.error().message);
+    }
+    std::optional<http::ServerOptions> files_http;
+    if (!config.files.listen.empty()) {
+        files_http = config.http;
+        if (Status st = ParseListen(config.files.listen, files_http->host, files_http->port);
+            !st.ok()) {
+            return Fail("files listen: " + st.error().message);
+        }
     }
 
     // Signals are taken synchronously by this thread; block them before any thread starts so
@@ -225,8 +357,38 @@ int Serve(const std::vector<std::string>& args) {
     if (Status st = EnsureEnvironmentAccount(services); !st.ok()) {
         return Fail(ErrorText(st.error()));
     }
-    rpc::Dispatcher dispatcher(services, clock, config.rpc);
+
+    // Firmware storage: <data>/files/{secret, blobs/, spool/}.
+    const std::filesystem::path files_dir = std::filesystem::path(config.data_dir) / "files";
+    const std::filesystem::path spool_dir = files_dir / "spool";
+    auto secret = LoadOrCreateSecret(files_dir / "secret");
+    if (!secret.ok()) {
+        return Fail(ErrorText(secret.error()));
+    }
+    auto blobs = files::DiskBlobStore::Open((files_dir / "blobs").string(), spool_dir.string());
+    if (!blobs.ok()) {
+        return Fail(ErrorText(blobs.error()));
+    }
+    ClearDirectory(spool_dir);
+    domain::FileServiceOptions file_options;
+    file_options.secret = std::move(*secret);
+    file_options.form_ttl_ms = config.files.form_ttl_s * 1000;
+    file_options.max_upload_bytes = config.files.max_upload_bytes;
+    domain::FileService file_service(**store, **blobs, clock, file_options);
+    files::UploadHandler uploads(file_service, **blobs, clock);
+    files::DownloadHandler downloads(file_service, **blobs, clock);
+
+    rpc::Dispatcher dispatcher(services, file_service, clock, config.rpc);
     domain::Store& db = **store;
+
+    auto configure_files = [&](http::ServerOptions& options) {
+        options.spool_dir = spool_dir.string();
+        options.is_upload = &files::UploadHandler::IsUpload;
+        options.max_upload_bytes =
+            static_cast<uint64_t>(config.files.max_upload_bytes) + kMultipartOverheadBytes;
+    };
+    configure_files(config.http);
+    const size_t max_rpc_body = config.http.max_body_bytes;
 
     http::Server server(config.http, [&](HttpRequest&& req) -> HttpResponse {
         if (req.Path() == "/healthz") {
@@ -240,24 +402,87 @@ int Serve(const std::vector<std::string>& args) {
             }
             return r;
         }
+        if (files::UploadHandler::IsUpload(req)) {
+            return uploads.Handle(req);
+        }
+        if (files::DownloadHandler::IsDownload(req)) {
+            return downloads.Handle(req);
+        }
+        // The dispatcher reads the body from memory; a large one was spooled.
+        if (Status st = http::LoadSpooledBody(req, max_rpc_body); !st.ok()) {
+            log::Error("cannot read a spooled request body: " + ErrorText(st.error()));
+            HttpResponse r;
+            r.status = 500;
+            r.content_type = "application/json;charset=utf-8";
+            r.body = R"({"Code":"InternalError","Message":"The request body could not be read."})";
+            return r;
+        }
         return dispatcher.Handle(req);
     });
+    std::optional<http::Server> files_server;
+    if (files_http) {
+        configure_files(*files_http);
+        files_server.emplace(*files_http, [&](HttpRequest&& req) -> HttpResponse {
+            if (files::UploadHandler::IsUpload(req)) {
+                return uploads.Handle(req);
+            }
+            if (files::DownloadHandler::IsDownload(req)) {
+                return downloads.Handle(req);
+            }
+            HttpResponse r;
+            r.status = 404;
+            r.content_type = "text/plain";
+            r.body = "not found\n";
+            return r;
+        });
+    }
     auto port = server.Start();
     if (!port.ok()) {
         return Fail(ErrorText(port.error()));
     }
+    const std::string api_base = "http://" + HostForUrl(config.http.host) + ":" +
+                                 std::to_string(static_cast<unsigned>(*port));
+    std::string files_base;
+    if (files_server) {
+        auto files_port = files_server->Start();
+        if (!files_port.ok()) {
+            server.Stop();
+            return Fail(ErrorText(files_port.error()));
+        }
+        files_base = "http://" + HostForUrl(files_http->host) + ":" +
+                     std::to_string(static_cast<unsigned>(*files_port));
+    }
+    const std::string upload_base =
+        config.files.upload_base_url.empty() ? api_base : config.files.upload_base_url;
+    std::string download_base = config.files.base_url;
+    if (download_base.empty()) {
+        download_base = files_base.empty() ? api_base : files_base;
+        if (config.http.host == "0.0.0.0" || config.http.host == "::" ||
+            (files_http && (files_http->host == "0.0.0.0" || files_http->host == "::"))) {
+            log::Warn("device download URLs use " + download_base +
+                      "; set files.base_url to an address devices can reach");
+        }
+    }
+    file_service.SetBaseUrls(upload_base, download_base);
+    Collector collector(file_service);
+
     const bool v6 = config.http.host.find(':') != std::string::npos;
     const std::string shown = v6 ? "[" + config.http.host + "]" : config.http.host;
     std::printf("listening on http://%s:%u\n", shown.c_str(), static_cast<unsigned>(*port));
     std::fflush(stdout);
     log::Info("otad serving on " + shown + ":" + std::to_string(*port) + ", data in " +
-              config.data_dir);
+              config.data_dir + "; uploads to " + upload_base + ", downloads from " +
+              download_base);
 
     int sig = 0;
     sigwait(&signals, &sig);
     log::Info(std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") +
               ", shutting down");
+    if (files_server) {
+        files_server->Stop();
+    }
     server.Stop();
+    collector.Stop();
     log::Info("stopped");
     return 0;
 }

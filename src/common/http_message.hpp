@@ -22,7 +22,10 @@ struct HttpRequest {
     std::string method;  ///< upper-case, e.g. "GET"
     std::string target;  ///< request-target as sent, e.g. "/?Action=..."
     std::vector<HttpHeader> headers;
-    std::string body;  ///< de-chunked body bytes
+    std::string body;  ///< de-chunked body bytes, unless the body was spooled to a file
+    /// When set, the body is in this file instead of `body` (large bodies and uploads). The
+    /// server removes the file once the handler has returned.
+    std::string body_file;
     std::string remote_address;
 
     /// First header with that name (case-insensitive), or nullptr.
@@ -46,6 +49,11 @@ struct HttpResponse {
     std::string content_type;
     std::vector<HttpHeader> headers;
     std::string body;
+    /// When set, the body is `file_length` bytes of this file from `file_offset`, and `body` is
+    /// ignored. The server opens the file when it writes the response.
+    std::string body_file;
+    uint64_t file_offset = 0;
+    uint64_t file_length = 0;
     AccessLogFields log;
 };
 

@@ -313,7 +313,7 @@ class WriteTx : public ReadTx {
 /// hex SHA-256 of their content. Implemented outside the domain (src/files); the domain only
 /// reads small files through it and asks for removal.
 class BlobStore {
-public:
+  public:
     virtual ~BlobStore() = default;
     /// The whole content of a blob; kFileNotFound if absent; kInvalidFormattedParameter if it
     /// is larger than `max_bytes`.

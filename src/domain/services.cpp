@@ -2,6 +2,7 @@
 
 #include "common/crypto.hpp"
 #include "common/text.hpp"
+#include "domain/service_helpers.hpp"
 #include "domain/validation.hpp"
 
 #include <algorithm>
@@ -11,147 +12,7 @@
 namespace otad::domain {
 namespace {
 
-constexpr int64_t kMinuteMs = 60'000;
-constexpr int64_t kHourMs = 60 * kMinuteMs;
-constexpr int64_t kDayMs = 24 * kHourMs;
-
-Error Invalid(std::string message) {
-    return MakeError(ErrorCode::kInvalidFormattedParameter, std::move(message));
-}
-
-std::string NewProductKey() {
-    return "a1" + crypto::RandomBase62(9);
-}
-std::string NewIotId() {
-    return crypto::RandomBase62(20) + "000100";
-}
-std::string NewFirmwareId() {
-    return crypto::RandomBase62(20) + "030100";
-}
-std::string NewJobId() {
-    return crypto::RandomBase62(20) + "020200";
-}
-std::string NewTaskId() {
-    return crypto::RandomBase62(20) + "010100";
-}
-std::string NewInstanceId() {
-    return "iot-" + crypto::RandomLowerAlnum(8);
-}
-
-// Current version of the device's module as recorded from its reports. Only the default
-// module is known until devices report module versions.
-std::string CurrentVersion(const Device& device, std::string_view module_name) {
-    return module_name == "default" ? device.firmware_version : std::string{};
-}
-
-template <typename T>
-Result<T> ReadOne(Store& store, const std::function<Result<T>(ReadTx&)>& fn) {
-    std::optional<T> out;
-    Status st = store.Read([&](ReadTx& tx) -> Status {
-        auto r = fn(tx);
-        if (!r.ok()) {
-            return std::move(r).error();
-        }
-        out = std::move(r).value();
-        return Ok();
-    });
-    if (!st.ok()) {
-        return std::move(st).error();
-    }
-    return std::move(*out);
-}
-
-Status CheckOneOf(std::optional<int64_t> v,
-                  std::initializer_list<int64_t> allowed,
-                  std::string_view what) {
-    if (v && std::find(allowed.begin(), allowed.end(), *v) == allowed.end()) {
-        std::string list;
-        for (int64_t a : allowed) {
-            list += (list.empty() ? "" : ", ") + std::to_string(a);
-        }
-        return Invalid(std::string(what) + " must be one of " + list + ".");
-    }
-    return Ok();
-}
-
-// Parses a percentage with at most three decimals into thousandths of a percent (0 < p <= 100).
-std::optional<int64_t> ParsePercentMilli(std::string_view s) {
-    const size_t dot = s.find('.');
-    const std::string_view whole = s.substr(0, dot);
-    const std::string_view frac = dot == std::string_view::npos ? "" : s.substr(dot + 1);
-    if (whole.empty() || whole.size() > 3 || frac.size() > 3 ||
-        (dot != std::string_view::npos && frac.empty())) {
-        return std::nullopt;
-    }
-    int64_t v = 0;
-    for (char c : whole) {
-        if (c < '0' || c > '9') {
-            return std::nullopt;
-        }
-        v = v * 10 + (c - '0');
-    }
-    int64_t f = 0;
-    for (size_t i = 0; i < 3; ++i) {
-        const char c = i < frac.size() ? frac[i] : '0';
-        if (c < '0' || c > '9') {
-            return std::nullopt;
-        }
-        f = f * 10 + (c - '0');
-    }
-    const int64_t milli = v * 1000 + f;
-    if (milli <= 0 || milli > 100'000) {
-        return std::nullopt;
-    }
-    return milli;
-}
-
-// Validates the policy shared by every batch kind and fills the job's policy fields.
-Status ApplyPolicy(const JobPolicy& p, const Firmware& firmware, Job& job) {
-    OTA_TRY(CheckOneOf(p.retry_interval_min, {0, 10, 30, 60, 1440}, "RetryInterval"));
-    OTA_TRY(CheckOneOf(p.retry_count, {1, 2, 5}, "RetryCount"));
-    if (p.retry_interval_min.has_value() != p.retry_count.has_value()) {
-        return Invalid("RetryInterval and RetryCount must be given together.");
-    }
-    if (p.timeout_min && (*p.timeout_min < 1 || *p.timeout_min > 1440)) {
-        return Invalid("TimeoutInMinutes must be between 1 and 1440.");
-    }
-    if (p.retry_interval_min && p.timeout_min && *p.retry_interval_min >= *p.timeout_min) {
-        return Invalid("RetryInterval must be smaller than TimeoutInMinutes.");
-    }
-    if (p.maximum_per_minute && (*p.maximum_per_minute < 10 || *p.maximum_per_minute > 10000)) {
-        return Invalid("MaximumPerMinute must be between 10 and 10000.");
-    }
-    OTA_TRY(CheckOneOf(p.overwrite_mode, {1, 2}, "OverwriteMode"));
-    const bool multi_module = p.multi_module_mode.value_or(false);
-    if (multi_module && p.overwrite_mode.value_or(1) == 2) {
-        return Invalid("OverwriteMode 2 cannot be combined with MultiModuleMode.");
-    }
-    const std::string protocol = p.download_protocol.value_or("HTTPS");
-    if (protocol != "HTTPS" && protocol != "MQTT") {
-        return Invalid("DownloadProtocol must be HTTPS or MQTT.");
-    }
-    if (protocol == "MQTT" &&
-        (!firmware.multi_files.empty() || firmware.firmware_size > 16 * 1024 * 1024)) {
-        return Invalid("MQTT download needs a single-file package of at most 16 MB.");
-    }
-    OTA_TRY(ValidateTags(p.tags));
-
-    if (p.retry_interval_min) {
-        job.retry_interval_min = static_cast<int>(*p.retry_interval_min);
-        job.retry_count = static_cast<int>(*p.retry_count);
-    }
-    if (p.timeout_min) {
-        job.timeout_min = static_cast<int>(*p.timeout_min);
-    }
-    job.maximum_per_minute = static_cast<int>(p.maximum_per_minute.value_or(10000));
-    job.overwrite_mode = static_cast<int>(p.overwrite_mode.value_or(1));
-    job.multi_module_mode = multi_module;
-    job.need_push = p.need_push.value_or(true);
-    job.need_confirm = p.need_confirm.value_or(false);
-    job.download_protocol = protocol;
-    job.tags = p.tags;
-    return Ok();
-}
+using namespace detail;
 
 Status CheckUrl(std::string_view url, std::string_view param) {
     if (!(url.starts_with("http://") || url.starts_with("https://")) || url.size() > 2048) {
@@ -719,22 +580,13 @@ Result<Job> Services::CreateStaticJob(const Scope& scope, const CreateStaticJobC
         }
 
         // Filter: version rules first, then the gray share of what is left.
-        const std::string& module = firmware->module_name;
-        std::vector<const Device*> eligible;
+        std::vector<std::pair<const Device*, std::string>> eligible;
         for (const Device& d : candidates) {
-            const std::string current = CurrentVersion(d, module);
-            if (current == firmware->dest_version) {
-                continue;  // already up to date
+            OTA_ASSIGN_OR_RETURN(std::string current,
+                                 CurrentVersion(tx, scope, d, firmware->module_name));
+            if (VersionQualifies(*firmware, job.src_versions, current)) {
+                eligible.emplace_back(&d, std::move(current));
             }
-            if (!job.src_versions.empty() &&
-                std::find(job.src_versions.begin(), job.src_versions.end(), current) ==
-                    job.src_versions.end()) {
-                continue;
-            }
-            if (firmware->type == 1 && current != firmware->src_version) {
-                continue;  // a differential package only applies to its source version
-            }
-            eligible.push_back(&d);
         }
         if (job.target_selection == TargetSelection::kGray) {
             const auto n = static_cast<int64_t>(eligible.size());
@@ -749,51 +601,12 @@ Result<Job> Services::CreateStaticJob(const Scope& scope, const CreateStaticJobC
 
         job.job_status = job.schedule_ms != 0 ? JobStatus::kPlanned : JobStatus::kInProgress;
         job.start_ms = job.schedule_ms != 0 ? 0 : now;
-        const TaskStatus initial = job.need_confirm ? TaskStatus::kConfirm : TaskStatus::kQueued;
-
         OTA_TRY(tx.InsertJob(scope, job));
         std::vector<Task> slice;
         slice.reserve(std::min(eligible.size(), limits_.task_insert_slice));
-        size_t unfinished = 0;
-        for (const Device* d : eligible) {
-            Task t;
-            t.task_id = NewTaskId();
-            t.job_id = job.job_id;
-            t.firmware_id = firmware->firmware_id;
-            t.iot_id = d->iot_id;
-            t.product_key = d->product_key;
-            t.device_name = d->device_name;
-            t.module_name = module;
-            t.src_version = CurrentVersion(*d, module);
-            t.dest_version = firmware->dest_version;
-            t.status = initial;
-            t.job_created_ms = now;
-            t.created_ms = now;
-            t.modified_ms = now;
-
-            // One unfinished task per device (per module in multi-module mode).
-            OTA_ASSIGN_OR_RETURN(auto pending, tx.ListUnfinishedTasksOfDevice(scope, d->iot_id));
-            for (const Task& other : pending) {
-                if (job.multi_module_mode && other.module_name != module) {
-                    continue;
-                }
-                const bool replaceable =
-                    job.overwrite_mode == 2 && other.status != TaskStatus::kInProgress;
-                if (replaceable) {
-                    OTA_TRY(tx.UpdateTaskStatus(scope,
-                                                other.task_id,
-                                                TaskStatus::kCanceled,
-                                                "overwritten by batch " + job.job_id,
-                                                now));
-                } else {
-                    t.status = TaskStatus::kFailed;
-                    t.task_desc = "device has an unfinished update in batch " + other.job_id;
-                    break;
-                }
-            }
-            if (IsUnfinished(t.status)) {
-                ++unfinished;
-            }
+        for (const auto& [device, current] : eligible) {
+            OTA_ASSIGN_OR_RETURN(Task t,
+                                 PlanTask(tx, scope, job, *firmware, *device, current, now));
             slice.push_back(std::move(t));
             if (slice.size() >= limits_.task_insert_slice) {
                 OTA_TRY(tx.InsertTasks(scope, slice));
@@ -803,12 +616,11 @@ Result<Job> Services::CreateStaticJob(const Scope& scope, const CreateStaticJobC
         if (!slice.empty()) {
             OTA_TRY(tx.InsertTasks(scope, slice));
         }
-        if (unfinished == 0 && job.job_status == JobStatus::kInProgress) {
-            // Every device was blocked by another batch: nothing is left to do.
-            job.job_status = JobStatus::kCompleted;
-            job.end_ms = now;
-            OTA_TRY(tx.UpdateJobStatus(
-                scope, job.job_id, job.job_status, job.start_ms, job.end_ms, now));
+        if (job.job_status == JobStatus::kInProgress) {
+            // Every device may have been blocked by another batch: then nothing is left to do.
+            OTA_TRY(SettleJob(tx, scope, job.job_id, now));
+            OTA_ASSIGN_OR_RETURN(auto settled, tx.FindJob(scope, job.job_id));
+            job = std::move(*settled);
         }
         return Ok();
     }));

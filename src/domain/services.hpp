@@ -133,6 +133,124 @@ struct ListJobsByDeviceQuery {
     int64_t page_size = 10;
 };
 
+/// One row of QueryProductList: a product with its device count.
+struct ProductSummary {
+    Product product;
+    int64_t device_count = 0;
+};
+
+struct UpdateProductCommand {
+    std::string product_key;
+    std::string product_name;
+    std::optional<std::string> description;  ///< absent: unchanged
+};
+
+struct CreateGroupCommand {
+    std::string group_name;
+    std::string super_group_id;  ///< empty: a top-level group
+    std::string group_desc;
+    GroupType group_type = GroupType::kStatic;
+    std::string dynamic_expression;  ///< required for dynamic groups, refused for static ones
+};
+
+/// Outcome of BatchAddDeviceGroupRelations.
+struct GroupRelationResult {
+    int64_t valid_device_count = 0;  ///< named devices that exist
+    int64_t success_added_device_count = 0;
+    int64_t already_related_device_count = 0;
+    int64_t exceed_ten_group_device_count = 0;  ///< refused: already in 10 groups
+};
+
+struct GroupListQuery {
+    std::string name_fragment;     ///< empty: any name
+    std::string super_group_id;    ///< empty: any parent
+    std::vector<GroupType> types;  ///< empty: any type
+    int64_t current_page = 1;
+    int64_t page_size = 10;
+};
+
+struct GroupDetail {
+    Group group;
+    int64_t device_count = 0;
+    int64_t device_online = 0;
+    int64_t device_active = 0;  ///< members that have ever connected
+};
+
+struct CreateModuleCommand {
+    std::string product_key;
+    std::string module_name;
+    std::string alias_name;
+    std::string desc;
+};
+
+struct UpdateModuleCommand {
+    std::string product_key;
+    std::string module_name;
+    std::optional<std::string> alias_name;  ///< absent: unchanged
+    std::optional<std::string> desc;        ///< absent: unchanged
+};
+
+struct CreateVerifyJobCommand {
+    std::string firmware_id;
+    std::string product_key;
+    std::vector<std::string> target_device_names;
+    JobPolicy policy;  ///< only timeout, push, confirm, protocol and tags apply
+};
+
+struct CreateDynamicJobCommand {
+    std::string firmware_id;
+    std::string product_key;
+    std::vector<std::string> src_versions;
+    std::string group_id;
+    std::string group_type;
+    std::optional<int64_t> dynamic_mode;
+    JobPolicy policy;
+};
+
+/// A job with what QueryOTAJob shows of its package.
+struct JobDetail {
+    Job job;
+    std::string firmware_name;
+    std::string dest_version;
+};
+
+struct TaskListQuery {
+    std::string job_id;
+    std::optional<std::string> task_status;
+    std::vector<std::string> device_names;  ///< when present, paging is ignored
+    int64_t current_page = 1;
+    int64_t page_size = 10;
+};
+
+/// A task with what task lists show beside it.
+struct TaskDetail {
+    Task task;
+    std::string product_name;
+    std::optional<int> timeout_min;  ///< the job's timeout
+};
+
+struct UnfinishedTaskQuery {
+    DeviceRef device;
+    std::string module_name;
+    std::vector<std::string> statuses;  ///< empty: all four unfinished states
+};
+
+struct CancelByJobCommand {
+    std::string job_id;
+    std::optional<bool> cancel_scheduled;
+    std::optional<bool> cancel_queued;
+    std::optional<bool> cancel_notified;
+    std::optional<bool> cancel_in_progress;
+    std::optional<bool> cancel_unconfirmed;
+};
+
+struct CancelByDeviceCommand {
+    std::string product_key;
+    std::string firmware_id;
+    std::vector<std::string> device_names;
+    std::string job_id;
+};
+
 class Services {
   public:
     Services(Store& store, const Clock& clock, ServiceLimits limits = {});
@@ -236,6 +354,29 @@ class Services {
                           std::string_view job_id,
                           const std::vector<std::string>& task_ids);
     Status ConfirmTasks(const Scope& scope, const std::vector<std::string>& task_ids);
+
+    // Device events (device_events.cpp): what a device's messages do to its tasks. The device
+    // channel calls these; tests may call them directly.
+    /// The task was delivered to the device (pushed, or pulled by it): QUEUED -> NOTIFIED.
+    /// kTaskNotFound; kTaskStatusInvalid unless the task is QUEUED or NOTIFIED.
+    Status MarkTaskNotified(const Scope& scope, std::string_view task_id);
+    /// A progress report for the device's unfinished task of `module_name` ("" = default).
+    /// step >= 0: IN_PROGRESS (the first report starts the timeout clock), Progress = step;
+    /// step < 0: FAILED with `desc`, re-queued later when the batch retries failures.
+    /// A report without a matching task changes nothing.
+    Status ReportProgress(const Scope& scope,
+                          std::string_view iot_id,
+                          std::string_view module_name,
+                          int64_t step,
+                          std::string_view desc);
+    /// A version report: records the module version; completes the unfinished task whose
+    /// destination is that version; fails an IN_PROGRESS task when the version is neither its
+    /// source nor its destination; enrolls the device in the newest running dynamic batch
+    /// that the version qualifies for.
+    Status ReportVersion(const Scope& scope,
+                         std::string_view iot_id,
+                         std::string_view module_name,
+                         std::string_view version);
 
     // Time-driven work (scheduler.cpp): starts planned batches, ends batches at their finish
     // time, re-queues failed tasks whose retry is due and fails tasks that timed out. Returns

@@ -1,5 +1,6 @@
 #include "http/server.hpp"
 
+#include "common/crypto.hpp"
 #include "common/error.hpp"
 #include "common/log.hpp"
 
@@ -21,21 +22,28 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <condition_variable>
 #include <cstdint>
+#include <cstring>
 #include <exception>
+#include <fcntl.h>
+#include <filesystem>
 #include <iterator>
 #include <limits>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <sys/stat.h>
 #include <thread>
+#include <unistd.h>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -74,7 +82,169 @@ constexpr size_t kMaxLoggedFieldChars = 128;
 constexpr std::string_view kJsonContentType = "application/json;charset=utf-8";
 constexpr std::string_view kContinueResponse = "HTTP/1.1 100 Continue\r\n\r\n";
 
-using BeastRequestParser = bhttp::request_parser<bhttp::string_body>;
+/// Bytes read from a file per write of a file response.
+constexpr size_t kFileChunkBytes = 64 * 1024;
+
+/// Writes all of `data` to `fd`; false with errno set on failure.
+bool WriteAll(int fd, const char* data, size_t size) {
+    while (size > 0) {
+        const ssize_t n = ::write(fd, data, size);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return false;
+        }
+        data += n;
+        size -= static_cast<size_t>(n);
+    }
+    return true;
+}
+
+/// A request body that is kept in memory up to a threshold and continues in a file beyond it.
+/// The file belongs to the body until Release(); a body that still owns its file removes it
+/// when destroyed (a request that failed half-way leaves nothing behind).
+struct SpoolBody {
+    class value_type {
+      public:
+        value_type() = default;
+        ~value_type() { Discard(); }
+        value_type(value_type&& other) noexcept { *this = std::move(other); }
+        value_type& operator=(value_type&& other) noexcept {
+            if (this != &other) {
+                Discard();
+                memory_limit = other.memory_limit;
+                spool_dir = std::move(other.spool_dir);
+                memory = std::move(other.memory);
+                path = std::exchange(other.path, std::string());
+                fd = std::exchange(other.fd, -1);
+                size = other.size;
+                io_failed = other.io_failed;
+            }
+            return *this;
+        }
+
+        /// Gives the file to the caller; returns its path (empty when the body is in memory).
+        std::string Release() {
+            CloseFile();
+            return std::exchange(path, std::string());
+        }
+
+        void CloseFile() {
+            if (fd >= 0) {
+                ::close(fd);
+                fd = -1;
+            }
+        }
+
+        // Set before the body is read.
+        size_t memory_limit = 0;
+        std::string spool_dir;
+
+        std::string memory;
+        std::string path;  ///< the spool file, once there is one
+        int fd = -1;
+        uint64_t size = 0;
+        bool io_failed = false;  ///< the spool file could not be written
+
+      private:
+        void Discard() {
+            CloseFile();
+            if (!path.empty()) {
+                ::unlink(path.c_str());
+                path.clear();
+            }
+        }
+    };
+
+    class reader {
+      public:
+        template <bool isRequest, class Fields>
+        reader(bhttp::header<isRequest, Fields>& /*header*/, value_type& body) : body_(body) {}
+
+        void init(const boost::optional<std::uint64_t>& length, beast::error_code& ec) {
+            ec = {};
+            if (length && *length > body_.memory_limit) {
+                Spill(ec);
+            } else if (length) {
+                body_.memory.reserve(static_cast<size_t>(*length));
+            }
+        }
+
+        template <class ConstBufferSequence>
+        size_t put(const ConstBufferSequence& buffers, beast::error_code& ec) {
+            ec = {};
+            size_t total = 0;
+            for (auto it = asio::buffer_sequence_begin(buffers);
+                 it != asio::buffer_sequence_end(buffers);
+                 ++it) {
+                const asio::const_buffer buffer = *it;
+                const char* data = static_cast<const char*>(buffer.data());
+                const size_t n = buffer.size();
+                if (body_.fd < 0 && body_.memory.size() + n > body_.memory_limit) {
+                    Spill(ec);
+                    if (ec) {
+                        return total;
+                    }
+                }
+                if (body_.fd >= 0) {
+                    if (!WriteAll(body_.fd, data, n)) {
+                        Fail(ec);
+                        return total;
+                    }
+                } else {
+                    body_.memory.append(data, n);
+                }
+                total += n;
+                body_.size += n;
+            }
+            return total;
+        }
+
+        void finish(beast::error_code& ec) { ec = {}; }
+
+      private:
+        /// Moves what is in memory into a new file and continues there.
+        void Spill(beast::error_code& ec) {
+            std::string dir = body_.spool_dir;
+            if (dir.empty()) {
+                std::error_code fs_ec;
+                dir = std::filesystem::temp_directory_path(fs_ec).string();
+                if (fs_ec) {
+                    dir = "/tmp";
+                }
+            }
+            body_.path = dir + "/body-" + crypto::RandomBase62(20);
+            body_.fd = ::open(body_.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+            if (body_.fd < 0) {
+                const int saved = errno;
+                log::Error("http: cannot create spool file in " + dir + ": " +
+                           std::strerror(saved));
+                body_.path.clear();
+                body_.io_failed = true;
+                ec = beast::error_code(saved, boost::system::system_category());
+                return;
+            }
+            if (!WriteAll(body_.fd, body_.memory.data(), body_.memory.size())) {
+                Fail(ec);
+                return;
+            }
+            body_.memory.clear();
+            body_.memory.shrink_to_fit();
+        }
+
+        void Fail(beast::error_code& ec) {
+            const int saved = errno;
+            log::Error(std::string("http: cannot write spool file: ") + std::strerror(saved));
+            body_.io_failed = true;
+            ec = beast::error_code(saved, boost::system::system_category());
+        }
+
+        value_type& body_;
+    };
+};
+
+using BeastRequestParser = bhttp::request_parser<SpoolBody>;
 using BeastResponse = bhttp::response<bhttp::string_body>;
 
 /// What framing the response and the access log need to know about the request.
@@ -187,6 +357,19 @@ std::optional<HttpResponse> ResponseForReadError(const beast::error_code& ec) {
     }
     return std::nullopt;  // timeout, reset, shutdown
 }
+
+/// Closes a file descriptor when it goes out of scope.
+struct FileCloser {
+    int fd = -1;
+    FileCloser() = default;
+    FileCloser(const FileCloser&) = delete;
+    FileCloser& operator=(const FileCloser&) = delete;
+    ~FileCloser() {
+        if (fd >= 0) {
+            ::close(fd);
+        }
+    }
+};
 
 class Session;
 
@@ -324,27 +507,74 @@ asio::awaitable<void> Session::Serve() {
         BeastRequestParser parser;
         parser.header_limit(static_cast<std::uint32_t>(
             std::min<size_t>(options.max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
-        parser.body_limit(static_cast<std::uint64_t>(options.max_body_bytes));
+        // The real limit is chosen once the headers tell whether this is an upload; until then
+        // the parser must not refuse a Content-Length that an upload may have.
+        parser.body_limit(options.is_upload
+                              ? std::max<std::uint64_t>(options.max_body_bytes,
+                                                        options.max_upload_bytes)
+                              : static_cast<std::uint64_t>(options.max_body_bytes));
 
         stream_.expires_after(options.read_timeout);
         co_await bhttp::async_read_header(
             stream_, buffer_, parser, asio::redirect_error(asio::use_awaitable, ec));
-        if (!ec && !parser.is_done()) {
+        HttpRequest request;
+        if (!ec) {
             const auto& header = parser.get();
-            if (header.version() >= 11 &&
+            request.method = std::string(header.method_string());
+            request.target = std::string(header.target());
+            request.headers.reserve(
+                static_cast<size_t>(std::distance(header.begin(), header.end())));
+            for (const auto& field : header) {
+                request.headers.push_back(
+                    HttpHeader{std::string(field.name_string()), std::string(field.value())});
+            }
+            request.remote_address = remote_;
+        }
+        if (!ec && !parser.is_done()) {
+            const bool upload = options.is_upload && options.is_upload(request);
+            const std::uint64_t limit =
+                upload ? options.max_upload_bytes : static_cast<std::uint64_t>(options.max_body_bytes);
+            if (parser.content_length() && *parser.content_length() > limit) {
+                ec = bhttp::error::body_limit;
+            } else {
+                parser.body_limit(limit);
+                SpoolBody::value_type& body = parser.get().body();
+                body.memory_limit = upload ? 0 : options.spool_threshold_bytes;
+                body.spool_dir = options.spool_dir;
+            }
+            const auto& header = parser.get();
+            if (!ec && header.version() >= 11 &&
                 beast::iequals(header[bhttp::field::expect], "100-continue")) {
                 co_await asio::async_write(
                     stream_,
                     asio::buffer(kContinueResponse.data(), kContinueResponse.size()),
                     asio::redirect_error(asio::use_awaitable, ec));
             }
-            if (!ec) {
+            if (!ec && !upload) {
                 co_await bhttp::async_read(
                     stream_, buffer_, parser, asio::redirect_error(asio::use_awaitable, ec));
+            } else if (!ec) {
+                // Every read must make progress within read_timeout, and the whole body must
+                // arrive within upload_timeout.
+                const auto deadline = SteadyClock::now() + options.upload_timeout;
+                while (!ec && !parser.is_done()) {
+                    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        deadline - SteadyClock::now());
+                    if (left.count() <= 0) {
+                        ec = beast::error::timeout;
+                        break;
+                    }
+                    stream_.expires_after(std::min(left, options.read_timeout));
+                    co_await bhttp::async_read_some(
+                        stream_, buffer_, parser, asio::redirect_error(asio::use_awaitable, ec));
+                }
             }
         }
         if (ec) {
             std::optional<HttpResponse> response = ResponseForReadError(ec);
+            if (parser.get().body().io_failed) {
+                response = InternalErrorResponse();
+            }
             if (!response) {
                 co_return;
             }
@@ -364,19 +594,11 @@ asio::awaitable<void> Session::Serve() {
             co_return;
         }
 
-        bhttp::request<bhttp::string_body> message = parser.release();
-        const bool keep_alive_requested = message.keep_alive();
-        info.version = message.version() == 10 ? 10 : 11;
-        HttpRequest request;
-        request.method = std::string(message.method_string());
-        request.target = std::string(message.target());
-        request.headers.reserve(static_cast<size_t>(std::distance(message.begin(), message.end())));
-        for (const auto& field : message) {
-            request.headers.push_back(
-                HttpHeader{std::string(field.name_string()), std::string(field.value())});
-        }
-        request.body = std::move(message.body());
-        request.remote_address = remote_;
+        const bool keep_alive_requested = parser.get().keep_alive();
+        info.version = parser.get().version() == 10 ? 10 : 11;
+        SpoolBody::value_type& body = parser.get().body();
+        request.body = std::move(body.memory);
+        request.body_file = body.Release();
         info.method = request.method;
         info.path = std::string(PathOf(request.target));
 
@@ -385,6 +607,9 @@ asio::awaitable<void> Session::Serve() {
         if (core_.TryReserveWorkerSlot()) {
             response = co_await RunHandler(std::move(request));
         } else {
+            if (!request.body_file.empty()) {
+                ::unlink(request.body_file.c_str());
+            }
             response = SimpleErrorResponse(
                 503, "ServiceUnavailable", "The server is overloaded; retry later.");
         }
@@ -408,7 +633,11 @@ asio::awaitable<HttpResponse> Session::RunHandler(HttpRequest request) {
         asio::post(
             core->workers(),
             [core, executor, completion = std::move(completion), req = std::move(req)]() mutable {
+                const std::string spool_file = req.body_file;
                 HttpResponse response = core->CallHandler(std::move(req));
+                if (!spool_file.empty()) {
+                    ::unlink(spool_file.c_str());
+                }
                 core->ReleaseWorkerSlot();
                 asio::post(
                     executor,
@@ -427,6 +656,26 @@ asio::awaitable<bool> Session::WriteResponse(HttpResponse response, const Reques
         response = InternalErrorResponse();
     }
     const bool is_head = info.method == "HEAD";
+
+    // A file body is opened here, before anything is sent, so that a file that cannot be read
+    // still gets a proper error response.
+    FileCloser file;
+    if (!response.body_file.empty() && response.status != 204 && response.status != 304) {
+        file.fd = ::open(response.body_file.c_str(), O_RDONLY | O_CLOEXEC);
+        struct stat st {};
+        if (file.fd < 0 || ::fstat(file.fd, &st) != 0 ||
+            response.file_offset > static_cast<uint64_t>(st.st_size) ||
+            response.file_length > static_cast<uint64_t>(st.st_size) - response.file_offset) {
+            log::Error("http: cannot send file body " +
+                       LogSafe(response.body_file, kMaxLoggedPathChars) + ": " +
+                       (file.fd < 0 ? std::string(std::strerror(errno)) : "shorter than asked"));
+            AccessLogFields fields = std::move(response.log);
+            response = InternalErrorResponse();
+            response.log.request_id = std::move(fields.request_id);
+            response.log.action = std::move(fields.action);
+        }
+    }
+    const bool send_file = file.fd >= 0 && !response.body_file.empty();
     const int status = response.status;
 
     BeastResponse message;
@@ -448,9 +697,14 @@ asio::awaitable<bool> Session::WriteResponse(HttpResponse response, const Reques
         }
         message.insert(header.name, header.value);
     }
-    size_t body_bytes = 0;
+    uint64_t body_bytes = 0;
     if (status == 204 || status == 304) {
         response.body.clear();
+    } else if (send_file) {
+        message.content_length(response.file_length);
+        if (!is_head) {
+            body_bytes = response.file_length;
+        }
     } else {
         message.content_length(response.body.size());
         if (!is_head) {
@@ -466,7 +720,41 @@ asio::awaitable<bool> Session::WriteResponse(HttpResponse response, const Reques
 
     beast::error_code ec;
     stream_.expires_after(core_.options().write_timeout);
-    co_await bhttp::async_write(stream_, message, asio::redirect_error(asio::use_awaitable, ec));
+    if (!send_file) {
+        co_await bhttp::async_write(
+            stream_, message, asio::redirect_error(asio::use_awaitable, ec));
+    } else {
+        bhttp::response_serializer<bhttp::string_body> serializer(message);
+        co_await bhttp::async_write_header(
+            stream_, serializer, asio::redirect_error(asio::use_awaitable, ec));
+        // The file goes out in bounded chunks; each must be written within write_timeout, so
+        // a large file only needs a steady reader, not a fast one.
+        std::string chunk(static_cast<size_t>(std::min<uint64_t>(kFileChunkBytes, body_bytes)),
+                          '\0');
+        uint64_t offset = response.file_offset;
+        uint64_t left = body_bytes;
+        while (!ec && left > 0) {
+            const size_t want = static_cast<size_t>(std::min<uint64_t>(chunk.size(), left));
+            const ssize_t n = ::pread(file.fd, chunk.data(), want, static_cast<off_t>(offset));
+            if (n < 0 && errno == EINTR) {
+                continue;
+            }
+            if (n <= 0) {
+                // The length is promised already; all that can be done is to cut the
+                // connection so that the client sees a short body.
+                log::Error("http: file body ended early: " +
+                           LogSafe(response.body_file, kMaxLoggedPathChars));
+                ec = asio::error::broken_pipe;
+                break;
+            }
+            stream_.expires_after(core_.options().write_timeout);
+            co_await asio::async_write(stream_,
+                                       asio::buffer(chunk.data(), static_cast<size_t>(n)),
+                                       asio::redirect_error(asio::use_awaitable, ec));
+            offset += static_cast<uint64_t>(n);
+            left -= static_cast<uint64_t>(n);
+        }
+    }
 
     const auto latency_ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - info.started)
@@ -760,6 +1048,38 @@ class Server::Impl : public ServerCore {
   public:
     using ServerCore::ServerCore;
 };
+
+Status LoadSpooledBody(HttpRequest& request, size_t max_bytes) {
+    if (request.body_file.empty()) {
+        return Ok();
+    }
+    const int fd = ::open(request.body_file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return InternalError("cannot open spooled body: " + std::string(std::strerror(errno)));
+    }
+    FileCloser closer;
+    closer.fd = fd;
+    std::string body;
+    char buffer[kFileChunkBytes];
+    for (;;) {
+        const ssize_t n = ::read(fd, buffer, sizeof(buffer));
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            return InternalError("cannot read spooled body: " + std::string(std::strerror(errno)));
+        }
+        if (n == 0) {
+            break;
+        }
+        if (body.size() + static_cast<size_t>(n) > max_bytes) {
+            return MakeError(ErrorCode::kBadRequest, "The request body is too large.");
+        }
+        body.append(buffer, static_cast<size_t>(n));
+    }
+    request.body = std::move(body);
+    return Ok();
+}
 
 Server::Server(ServerOptions options, Handler handler)
     : impl_(std::make_unique<Impl>(std::move(options), std::move(handler))) {}

@@ -43,15 +43,36 @@ struct ServerOptions {
     size_t max_queued_requests = 4096;
     /// How long Stop() waits for in-flight requests before closing their connections anyway.
     std::chrono::milliseconds drain_timeout{10000};
+
+    /// Bodies up to this size are kept in memory (HttpRequest::body); a larger body continues in
+    /// a file under spool_dir (HttpRequest::body_file).
+    size_t spool_threshold_bytes = 1024 * 1024;
+    /// Directory for spooled bodies; empty means the system's temporary directory.
+    std::string spool_dir;
+    /// Tells from the request line and headers (the body is not read yet; HttpRequest::body is
+    /// empty) whether a request is an upload. An upload's body always goes to a file, may be up
+    /// to max_upload_bytes, and may take up to upload_timeout to arrive as long as every read
+    /// makes progress within read_timeout. Empty: no request is an upload.
+    std::function<bool(const HttpRequest&)> is_upload;
+    /// Body limit of uploads (413 above it).
+    uint64_t max_upload_bytes = uint64_t{1000} * 1024 * 1024;
+    /// The whole upload must arrive within this.
+    std::chrono::milliseconds upload_timeout{3'600'000};
 };
+
+/// Moves a spooled body (HttpRequest::body_file) into HttpRequest::body, for handlers that need
+/// it in memory. Does nothing when the body is not spooled. Fails with kInternal when the file
+/// cannot be read, and with kBadRequest when it is larger than `max_bytes`. The file itself is
+/// left for the server to remove.
+Status LoadSpooledBody(HttpRequest& request, size_t max_bytes);
 
 /// Produces the response for one request. Runs on a worker thread and may block (database).
 /// Exceptions are caught by the server, logged and answered with 500. Must be safe to call
 /// from several worker threads at once.
 using Handler = std::function<HttpResponse(HttpRequest&&)>;
 
-/// An HTTP/1.1 server with keep-alive, chunked request bodies and an access log line per
-/// request. Responses always carry Content-Length.
+/// An HTTP/1.1 server with keep-alive, chunked request bodies, bodies spooled to files, file
+/// responses and an access log line per request. Responses always carry Content-Length.
 ///
 /// Thread safety: Start, Stop and Wait may be called from any thread except the server's own
 /// I/O and worker threads (in particular, never from inside the handler).

@@ -9,7 +9,10 @@
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <future>
 #include <map>
 #include <memory>
@@ -17,6 +20,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <optional>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <sys/socket.h>
@@ -740,6 +744,267 @@ TEST_F(HttpServerTest, SeveralIoAndWorkerThreadsServeConcurrentClients) {
         t.join();
     }
     EXPECT_EQ(ok.load(), 8 * 20);
+}
+
+// ---- Spooled request bodies and file responses ---------------------------------------------
+
+/// A fresh directory for spool and response files, removed at the end.
+class TempDir {
+  public:
+    TempDir() {
+        path_ = std::filesystem::temp_directory_path() /
+                ("otad-http-" + std::to_string(::getpid()) + "-" +
+                 ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        std::filesystem::remove_all(path_);
+        std::filesystem::create_directories(path_);
+    }
+    ~TempDir() { std::filesystem::remove_all(path_); }
+    std::string str() const { return path_.string(); }
+    size_t FileCount() const {
+        return static_cast<size_t>(std::distance(std::filesystem::directory_iterator(path_),
+                                                 std::filesystem::directory_iterator()));
+    }
+
+  private:
+    std::filesystem::path path_;
+};
+
+std::string ReadWholeFile(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+/// Answers with facts about the body: where it was and what it held.
+HttpResponse DescribeBody(HttpRequest&& request) {
+    HttpResponse response;
+    response.content_type = "text/plain";
+    const bool spooled = !request.body_file.empty();
+    response.headers.push_back({"X-Spooled", spooled ? "yes" : "no"});
+    response.headers.push_back({"X-Memory-Bytes", std::to_string(request.body.size())});
+    if (spooled) {
+        response.headers.push_back(
+            {"X-Spool-In", std::filesystem::path(request.body_file).parent_path().string()});
+        std::string content = ReadWholeFile(request.body_file);
+        response.headers.push_back({"X-File-Bytes", std::to_string(content.size())});
+        response.body = content.substr(0, 16) + "|" + content.substr(content.size() - 16);
+        // Loading it into memory gives the same bytes.
+        HttpRequest copy = request;
+        if (LoadSpooledBody(copy, content.size()).ok() && copy.body == content) {
+            response.headers.push_back({"X-Load", "same"});
+        }
+        if (!LoadSpooledBody(copy, content.size() - 1).ok()) {
+            response.headers.push_back({"X-Load-Limit", "refused"});
+        }
+    }
+    return response;
+}
+
+std::string Pattern(size_t n) {
+    std::string s(n, '\0');
+    for (size_t i = 0; i < n; ++i) {
+        s[i] = static_cast<char>('a' + (i * 7 + i / 251) % 26);
+    }
+    return s;
+}
+
+TEST_F(HttpServerTest, SmallBodiesStayInMemory) {
+    TempDir dir;
+    ServerOptions options;
+    options.spool_threshold_bytes = 1024;
+    options.spool_dir = dir.str();
+    StartServer(options, DescribeBody);
+    Client client(port_);
+    ASSERT_TRUE(client.Send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1024\r\n\r\n" +
+                            std::string(1024, 'm')));
+    auto response = client.Read();
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->Header("X-Spooled"), "no");
+    EXPECT_EQ(response->Header("X-Memory-Bytes"), "1024");
+}
+
+TEST_F(HttpServerTest, LargeBodyIsSpooledAndTheFileRemovedAfterTheHandler) {
+    TempDir dir;
+    ServerOptions options;
+    options.spool_threshold_bytes = 1024;
+    options.spool_dir = dir.str();
+    StartServer(options, DescribeBody);
+    const std::string body = Pattern(5000);
+    Client client(port_);
+    ASSERT_TRUE(client.Send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n" + body));
+    auto response = client.Read();
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->status, 200);
+    EXPECT_EQ(response->Header("X-Spooled"), "yes");
+    EXPECT_EQ(response->Header("X-Memory-Bytes"), "0");
+    EXPECT_EQ(response->Header("X-File-Bytes"), "5000");
+    EXPECT_EQ(response->Header("X-Spool-In"), dir.str());
+    EXPECT_EQ(response->Header("X-Load"), "same");
+    EXPECT_EQ(response->Header("X-Load-Limit"), "refused");
+    EXPECT_EQ(response->body, body.substr(0, 16) + "|" + body.substr(5000 - 16));
+    EXPECT_EQ(dir.FileCount(), 0u);
+}
+
+TEST_F(HttpServerTest, LargeChunkedUploadIsSpooledBeyondTheBodyLimit) {
+    TempDir dir;
+    ServerOptions options;
+    options.max_body_bytes = 1024;
+    options.spool_dir = dir.str();
+    options.max_upload_bytes = 4 * 1024 * 1024;
+    options.is_upload = [](const HttpRequest& r) {
+        return r.method == "POST" && r.Path() == "/upload" && r.body.empty();
+    };
+    StartServer(options, DescribeBody);
+    const std::string body = Pattern(3 * 1024 * 1024 + 17);
+    Client client(port_);
+    ASSERT_TRUE(client.Send(
+        "POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"));
+    size_t sent = 0;
+    while (sent < body.size()) {
+        const size_t n = std::min<size_t>(100'000, body.size() - sent);
+        char size_line[32];
+        std::snprintf(size_line, sizeof(size_line), "%zx\r\n", n);
+        ASSERT_TRUE(client.Send(std::string(size_line) + body.substr(sent, n) + "\r\n"));
+        sent += n;
+    }
+    ASSERT_TRUE(client.Send("0\r\n\r\n"));
+    auto response = client.Read();
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->status, 200);
+    EXPECT_EQ(response->Header("X-Spooled"), "yes");
+    EXPECT_EQ(response->Header("X-File-Bytes"), std::to_string(body.size()));
+    EXPECT_EQ(response->body, body.substr(0, 16) + "|" + body.substr(body.size() - 16));
+    EXPECT_EQ(dir.FileCount(), 0u);
+
+    // A small upload is spooled as well.
+    ASSERT_TRUE(client.Send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 20\r\n\r\n" +
+                            std::string(20, 'u')));
+    response = client.Read();
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->Header("X-Spooled"), "yes");
+    EXPECT_EQ(response->Header("X-File-Bytes"), "20");
+}
+
+TEST_F(HttpServerTest, UploadLimitsAndTheOrdinaryBodyLimitStillApply) {
+    TempDir dir;
+    ServerOptions options;
+    options.max_body_bytes = 1024;
+    options.spool_dir = dir.str();
+    options.max_upload_bytes = 64 * 1024;
+    options.is_upload = [](const HttpRequest& r) { return r.Path() == "/upload"; };
+    StartServer(options, DescribeBody);
+    {
+        // Announced too large: refused before any body byte is read.
+        Client client(port_);
+        ASSERT_TRUE(client.Send(
+            "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 65537\r\n"
+            "Expect: 100-continue\r\n\r\n"));
+        auto response = client.Read();
+        ASSERT_TRUE(response);
+        EXPECT_EQ(response->status, 413);
+        EXPECT_TRUE(client.WaitForClose());
+    }
+    {
+        // Chunked and too large: refused once the limit is crossed.
+        Client client(port_);
+        ASSERT_TRUE(client.Send(
+            "POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"));
+        std::string chunks;
+        for (int i = 0; i < 20; ++i) {
+            chunks += "1000\r\n" + std::string(4096, 'c') + "\r\n";
+        }
+        (void)client.Send(chunks + "0\r\n\r\n");
+        auto response = client.Read();
+        ASSERT_TRUE(response);
+        EXPECT_EQ(response->status, 413);
+        EXPECT_TRUE(client.WaitForClose());
+    }
+    {
+        // Other routes keep max_body_bytes although the parser would take an upload's size.
+        Client client(port_);
+        ASSERT_TRUE(client.Send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2048\r\n\r\n" +
+                                std::string(2048, 'b')));
+        auto response = client.Read();
+        ASSERT_TRUE(response);
+        EXPECT_EQ(response->status, 413);
+    }
+    {
+        Client client(port_);
+        ASSERT_TRUE(client.Send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 65536\r\n\r\n" +
+                                std::string(65536, 'u')));
+        auto response = client.Read();
+        ASSERT_TRUE(response);
+        EXPECT_EQ(response->status, 200);
+        EXPECT_EQ(response->Header("X-File-Bytes"), "65536");
+    }
+    // Nothing is left behind by refused or finished uploads.
+    for (int i = 0; i < 100 && dir.FileCount() != 0; ++i) {
+        std::this_thread::sleep_for(10ms);
+    }
+    EXPECT_EQ(dir.FileCount(), 0u);
+}
+
+TEST_F(HttpServerTest, FileResponsesSendTheAskedSliceWithContentLength) {
+    TempDir dir;
+    const std::string content = Pattern(200'000);
+    const std::string path = dir.str() + "/blob";
+    {
+        std::ofstream out(path, std::ios::binary);
+        out << content;
+    }
+    StartServer({}, [&](HttpRequest&& request) {
+        HttpResponse response;
+        response.content_type = "application/octet-stream";
+        response.body = "ignored";
+        response.body_file = request.Path() == "/missing" ? dir.str() + "/nothing" : path;
+        if (request.Path() == "/slice") {
+            response.status = 206;
+            response.file_offset = 1000;
+            response.file_length = 150'000;
+        } else if (request.Path() == "/beyond") {
+            response.file_offset = 100'000;
+            response.file_length = 100'001;
+        } else {
+            response.file_offset = 0;
+            response.file_length = content.size();
+        }
+        return response;
+    });
+    Client client(port_);
+    ASSERT_TRUE(client.Send(Get("/whole")));
+    auto response = client.Read();
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->status, 200);
+    EXPECT_EQ(response->Header("Content-Length"), "200000");
+    EXPECT_FALSE(response->Has("Transfer-Encoding"));
+    EXPECT_TRUE(response->body == content);
+
+    ASSERT_TRUE(client.Send(Get("/slice")));
+    response = client.Read();
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->status, 206);
+    EXPECT_TRUE(response->body == content.substr(1000, 150'000));
+
+    ASSERT_TRUE(client.Send("HEAD /slice HTTP/1.1\r\nHost: x\r\n\r\n"));
+    response = client.ReadHeadOnly();
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->Header("Content-Length"), "150000");
+    // The connection is still in step: nothing of the body was sent.
+    ASSERT_TRUE(client.Send(Get("/slice")));
+    response = client.Read();
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->body.size(), 150'000u);
+
+    ASSERT_TRUE(client.Send(Get("/missing")));
+    response = client.Read();
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->status, 500);
+
+    ASSERT_TRUE(client.Send(Get("/beyond")));
+    response = client.Read();
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->status, 500);
 }
 
 }  // namespace

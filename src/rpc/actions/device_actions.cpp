@@ -59,4 +59,84 @@ Status QueryDeviceDetailAction(ActionContext& ctx) {
     return Ok();
 }
 
+Status QueryDeviceAction(ActionContext& ctx) {
+    OTA_ASSIGN_OR_RETURN(const std::string product_key, RequiredString(ctx.params, "ProductKey"));
+    int64_t current_page = 0;
+    int64_t page_size = 0;
+    OTA_TRY(ReadPaging(ctx.params, false, 50, current_page, page_size));
+    // NextToken (token paging of newer clients) is accepted; pages are always numbered here.
+    OTA_ASSIGN_OR_RETURN(
+        const auto page,
+        ctx.services.QueryDevices(ctx.scope, product_key, current_page, page_size));
+    ResponseWriter& w = ctx.out;
+    w.Int("Page", current_page);
+    w.Int("PageSize", page_size);
+    w.Int("PageCount", page.total == 0 ? 0 : (page.total + page_size - 1) / page_size);
+    w.Int("Total", page.total);
+    w.BeginObject("Data");
+    w.BeginArray("DeviceInfo");
+    for (const domain::Device& d : page.items) {
+        w.BeginItem();
+        w.String("DeviceId", d.iot_id);
+        w.String("IotId", d.iot_id);
+        w.String("ProductKey", d.product_key);
+        w.String("DeviceName", d.device_name);
+        w.String("DeviceSecret", d.device_secret);
+        w.String("DeviceStatus", d.status);
+        w.String("DeviceType", "");
+        w.String("Nickname", d.nickname);
+        w.String("GmtCreate", FormatGmtPlus8(d.created_ms));
+        w.String("GmtModified", FormatGmtPlus8(d.modified_ms));
+        w.String("UtcCreate", FormatUtcMs(d.created_ms));
+        w.String("UtcModified", FormatUtcMs(d.modified_ms));
+        w.EndItem();
+    }
+    w.EndArray();
+    w.EndObject();
+    return Ok();
+}
+
+Status DeleteDeviceAction(ActionContext& ctx) {
+    OTA_ASSIGN_OR_RETURN(const domain::DeviceRef ref, ReadDeviceRef(ctx.params));
+    return ctx.services.DeleteDevice(ctx.scope, ref);
+}
+
+Status BatchRegisterDeviceAction(ActionContext& ctx) {
+    OTA_ASSIGN_OR_RETURN(const std::string product_key, RequiredString(ctx.params, "ProductKey"));
+    OTA_ASSIGN_OR_RETURN(const int64_t count, RequiredInt(ctx.params, "Count"));
+    OTA_ASSIGN_OR_RETURN(const int64_t apply_id,
+                         ctx.services.BatchRegisterDevice(ctx.scope, product_key, count));
+    ResponseWriter& w = ctx.out;
+    w.BeginObject("Data");
+    w.Int("ApplyId", apply_id);
+    w.EndObject();
+    return Ok();
+}
+
+Status QueryBatchRegisterDeviceStatusAction(ActionContext& ctx) {
+    OTA_ASSIGN_OR_RETURN(const std::string product_key, RequiredString(ctx.params, "ProductKey"));
+    OTA_ASSIGN_OR_RETURN(const int64_t apply_id, RequiredInt(ctx.params, "ApplyId"));
+    OTA_ASSIGN_OR_RETURN(const domain::BatchRegistration r,
+                         ctx.services.QueryBatchRegistration(ctx.scope, product_key, apply_id));
+    ResponseWriter& w = ctx.out;
+    w.BeginObject("Data");
+    w.String("Status", r.status);
+    w.BeginObject("ValidList");
+    w.BeginArray("Name");
+    for (const std::string& name : r.valid_names) {
+        w.ItemString(name);
+    }
+    w.EndArray();
+    w.EndObject();
+    w.BeginObject("InvalidList");
+    w.BeginArray("Name");
+    for (const std::string& name : r.invalid_names) {
+        w.ItemString(name);
+    }
+    w.EndArray();
+    w.EndObject();
+    w.EndObject();
+    return Ok();
+}
+
 }  // namespace otad::rpc

@@ -101,3 +101,54 @@ Status QueryOTAFirmwareAction(ActionContext& ctx) {
 }
 
 }  // namespace otad::rpc
+
+namespace otad::rpc {
+
+Status ListOTAFirmwareAction(ActionContext& ctx) {
+    int64_t page = 1;
+    int64_t size = 10;
+    OTA_TRY(ReadPaging(ctx.params, /*required=*/true, 100, page, size));
+    const std::string product_key = OptionalString(ctx.params, "ProductKey");
+    const std::string dest_version = OptionalString(ctx.params, "DestVersion");
+    OTA_ASSIGN_OR_RETURN(
+        const auto list,
+        ctx.services.ListFirmware(ctx.scope, product_key, dest_version, page, size));
+    ResponseWriter& w = ctx.out;
+    WritePaging(w, page, size, list.total);
+    w.BeginObject("FirmwareInfo");
+    w.BeginArray("SimpleFirmwareInfo");
+    for (const domain::FirmwareDetail& d : list.items) {
+        const domain::Firmware& f = d.firmware;
+        w.BeginItem();
+        w.String("FirmwareId", f.firmware_id);
+        w.String("FirmwareName", f.firmware_name);
+        w.String("FirmwareDesc", f.firmware_desc);
+        w.String("ProductKey", f.product_key);
+        w.String("ProductName", d.product_name);
+        w.String("ModuleName", f.module_name);
+        w.String("DestVersion", f.dest_version);
+        if (!f.src_version.empty()) {
+            w.String("SrcVersion", f.src_version);
+        }
+        w.Int("Type", f.type);
+        w.String("SignMethod", f.sign_method == domain::SignMethod::kMd5 ? "MD5" : "SHA256");
+        if (f.multi_files.empty()) {
+            w.String("FirmwareSign", f.firmware_sign);
+            w.Int("FirmwareSize", f.firmware_size);
+        }
+        w.Int("Status", static_cast<int64_t>(f.status));
+        w.String("UtcCreate", FormatUtcMs(f.created_ms));
+        w.String("UtcModified", FormatUtcMs(f.modified_ms));
+        w.EndItem();
+    }
+    w.EndArray();
+    w.EndObject();
+    return Ok();
+}
+
+Status DeleteOTAFirmwareAction(ActionContext& ctx) {
+    OTA_ASSIGN_OR_RETURN(const std::string id, RequiredString(ctx.params, "FirmwareId"));
+    return ctx.services.DeleteFirmware(ctx.scope, id);
+}
+
+}  // namespace otad::rpc

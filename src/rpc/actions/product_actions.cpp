@@ -66,4 +66,50 @@ Status QueryProductAction(ActionContext& ctx) {
     return Ok();
 }
 
+Status QueryProductListAction(ActionContext& ctx) {
+    int64_t current_page = 0;
+    int64_t page_size = 0;
+    OTA_TRY(ReadPaging(ctx.params, true, 200, current_page, page_size));
+    OTA_ASSIGN_OR_RETURN(const auto page,
+                         ctx.services.ListProducts(ctx.scope, current_page, page_size));
+    ResponseWriter& w = ctx.out;
+    // The only list whose paging fields sit inside Data.
+    w.BeginObject("Data");
+    WritePaging(w, current_page, page_size, page.total);
+    w.BeginObject("List");
+    w.BeginArray("ProductInfo");
+    for (const domain::ProductSummary& s : page.items) {
+        const domain::Product& p = s.product;
+        w.BeginItem();
+        w.String("ProductKey", p.product_key);
+        w.String("ProductName", p.product_name);
+        w.String("Description", p.description);
+        w.Int("NodeType", p.node_type);
+        w.Int("DataFormat", p.data_format);
+        w.String("AuthType", p.auth_type);
+        w.Int("DeviceCount", s.device_count);
+        w.Int("GmtCreate", p.created_ms);
+        w.EndItem();
+    }
+    w.EndArray();
+    w.EndObject();
+    w.EndObject();
+    return Ok();
+}
+
+Status UpdateProductAction(ActionContext& ctx) {
+    domain::UpdateProductCommand cmd;
+    OTA_ASSIGN_OR_RETURN(cmd.product_key, RequiredString(ctx.params, "ProductKey"));
+    OTA_ASSIGN_OR_RETURN(cmd.product_name, RequiredString(ctx.params, "ProductName"));
+    if (const std::string* desc = ctx.params.Find("Description")) {
+        cmd.description = *desc;
+    }
+    return ctx.services.UpdateProduct(ctx.scope, cmd);
+}
+
+Status DeleteProductAction(ActionContext& ctx) {
+    OTA_ASSIGN_OR_RETURN(const std::string product_key, RequiredString(ctx.params, "ProductKey"));
+    return ctx.services.DeleteProduct(ctx.scope, product_key);
+}
+
 }  // namespace otad::rpc

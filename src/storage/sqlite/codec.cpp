@@ -7,7 +7,9 @@
 namespace otad::storage::sqlite {
 namespace {
 
+using domain::FileKind;
 using domain::FirmwareStatus;
+using domain::GroupType;
 using domain::JobStatus;
 using domain::JobType;
 using domain::SelectionType;
@@ -44,6 +46,8 @@ constexpr std::array kTaskStatuses = {TaskStatus::kConfirm,
                                       TaskStatus::kFailed,
                                       TaskStatus::kCanceled};
 constexpr std::array kSignMethods = {SignMethod::kMd5, SignMethod::kSha256};
+constexpr std::array kGroupTypes = {GroupType::kStatic, GroupType::kDynamic};
+constexpr std::array kFileKinds = {FileKind::kFirmware, FileKind::kDeviceList};
 
 }  // namespace
 
@@ -125,6 +129,26 @@ std::string_view ToText(SignMethod value) {
     return "";
 }
 
+std::string_view ToText(GroupType value) {
+    switch (value) {
+        case GroupType::kStatic:
+            return "STATIC";
+        case GroupType::kDynamic:
+            return "DYNAMIC";
+    }
+    return "";
+}
+
+std::string_view ToText(FileKind value) {
+    switch (value) {
+        case FileKind::kFirmware:
+            return "FIRMWARE";
+        case FileKind::kDeviceList:
+            return "DEVICE_LIST";
+    }
+    return "";
+}
+
 Result<JobStatus> ParseJobStatus(std::string_view text) {
     return ParseWith(kJobStatuses, text, "job status");
 }
@@ -147,6 +171,14 @@ Result<TaskStatus> ParseTaskStatus(std::string_view text) {
 
 Result<SignMethod> ParseSignMethod(std::string_view text) {
     return ParseWith(kSignMethods, text, "sign method");
+}
+
+Result<GroupType> ParseGroupType(std::string_view text) {
+    return ParseWith(kGroupTypes, text, "group type");
+}
+
+Result<FileKind> ParseFileKind(std::string_view text) {
+    return ParseWith(kFileKinds, text, "file kind");
 }
 
 Result<FirmwareStatus> ParseFirmwareStatus(int value) {

@@ -2,6 +2,8 @@
 
 #include "storage/sqlite/tx.hpp"
 
+#include <sqlite3.h>
+
 #include <utility>
 
 namespace otad::storage::sqlite {
@@ -90,6 +92,47 @@ Result<int64_t> QueryInt(Statement& stmt) {
         return InternalError("sqlite: expected one row");
     }
     return stmt.ColumnInt64(0);
+}
+
+Status RunChange(Connection& db, Statement& stmt, ErrorCode not_found) {
+    OTA_TRY(stmt.Run());
+    if (db.Changes() == 0) {
+        return MakeError(not_found);
+    }
+    return Ok();
+}
+
+Status RunInsertWithParent(Connection& db,
+                           Statement& stmt,
+                           ErrorCode taken,
+                           const std::function<Result<bool>()>& name_taken,
+                           ErrorCode parent_missing) {
+    int rc = stmt.StepRaw();
+    if (rc == SQLITE_DONE) {
+        return Ok();
+    }
+    Error error = db.ErrorFrom(rc, "insert");
+    if (IsUniqueViolation(rc)) {
+        OTA_ASSIGN_OR_RETURN(bool is_taken, name_taken());
+        if (is_taken) {
+            error.code = taken;
+        }
+    } else if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) {
+        error.code = parent_missing;
+    }
+    return error;
+}
+
+Status RunInsert(Connection& db,
+                 Statement& stmt,
+                 ErrorCode taken,
+                 const std::function<Result<bool>()>& name_taken) {
+    return RunInsertWithParent(db, stmt, taken, name_taken, ErrorCode::kInternal);
+}
+
+void BindPage(Statement& stmt, int index, int64_t offset, int64_t limit) {
+    stmt.Bind(index, limit);
+    stmt.Bind(index + 1, offset < 0 ? int64_t{0} : offset);
 }
 
 Result<std::optional<Account>> SqliteTx::FindAccountByAccessKey(std::string_view key_id) {

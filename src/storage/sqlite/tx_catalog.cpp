@@ -6,14 +6,46 @@
 #include <sqlite3.h>
 
 #include <functional>
+#include <initializer_list>
+#include <string>
 #include <utility>
+#include <vector>
 
 namespace otad::storage::sqlite {
+
+// The columns ReadFirmware reads.
+#define OTA_FIRMWARE_COLUMNS                                                                       \
+    "firmware_id, firmware_name, firmware_desc, product_key, module_name, dest_version, "          \
+    "src_version, type, sign_method, firmware_sign, firmware_size, firmware_url, need_to_verify, " \
+    "status, verify_progress, udi, created_ms, modified_ms "
+
+// ListFirmware: each combination of filters has its own statement so that each is a range scan
+// of an index in page order (firmware_newest, firmware_by_product, firmware_by_dest_version);
+// with both filters the product's range is scanned and the version checked on each row.
+const std::string_view kSelectFirmwarePage =
+    "SELECT " OTA_FIRMWARE_COLUMNS
+    "FROM firmware WHERE account_id = ?1 AND instance_id = ?2 "
+    "ORDER BY created_ms DESC, firmware_id LIMIT ?3 OFFSET ?4";
+const std::string_view kSelectFirmwarePageByProduct =
+    "SELECT " OTA_FIRMWARE_COLUMNS
+    "FROM firmware WHERE account_id = ?1 AND instance_id = ?2 AND product_key = ?3 "
+    "ORDER BY created_ms DESC, firmware_id LIMIT ?4 OFFSET ?5";
+const std::string_view kSelectFirmwarePageByVersion =
+    "SELECT " OTA_FIRMWARE_COLUMNS
+    "FROM firmware WHERE account_id = ?1 AND instance_id = ?2 AND dest_version = ?3 "
+    "ORDER BY created_ms DESC, firmware_id LIMIT ?4 OFFSET ?5";
+const std::string_view kSelectFirmwarePageByProductAndVersion =
+    "SELECT " OTA_FIRMWARE_COLUMNS
+    "FROM firmware WHERE account_id = ?1 AND instance_id = ?2 AND product_key = ?3 AND "
+    "dest_version = ?4 "
+    "ORDER BY created_ms DESC, firmware_id LIMIT ?5 OFFSET ?6";
+
 namespace {
 
 using domain::Device;
 using domain::Firmware;
 using domain::FirmwareFile;
+using domain::Page;
 using domain::Product;
 using domain::Scope;
 
@@ -82,6 +114,121 @@ constexpr std::string_view kUpdateFirmwareStatus =
     "UPDATE firmware SET status = ?4, verify_progress = ?5, modified_ms = ?6 "
     "WHERE firmware_id = ?3 AND account_id = ?1 AND instance_id = ?2";
 
+constexpr std::string_view kCountFirmwarePage =
+    "SELECT COUNT(*) FROM firmware WHERE account_id = ?1 AND instance_id = ?2";
+constexpr std::string_view kCountFirmwarePageByProduct =
+    "SELECT COUNT(*) FROM firmware "
+    "WHERE account_id = ?1 AND instance_id = ?2 AND product_key = ?3";
+constexpr std::string_view kCountFirmwarePageByVersion =
+    "SELECT COUNT(*) FROM firmware "
+    "WHERE account_id = ?1 AND instance_id = ?2 AND dest_version = ?3";
+constexpr std::string_view kCountFirmwarePageByProductAndVersion =
+    "SELECT COUNT(*) FROM firmware "
+    "WHERE account_id = ?1 AND instance_id = ?2 AND product_key = ?3 AND dest_version = ?4";
+constexpr std::string_view kCountFirmwareOfModule =
+    "SELECT COUNT(*) FROM firmware "
+    "WHERE account_id = ?1 AND instance_id = ?2 AND product_key = ?3 AND module_name = ?4";
+constexpr std::string_view kSelectFirmwareExists =
+    "SELECT EXISTS (SELECT 1 FROM firmware "
+    "               WHERE firmware_id = ?3 AND account_id = ?1 AND instance_id = ?2)";
+
+// Products in page order (products_by_created), each with its device count, a covering range
+// scan of devices_by_product.
+constexpr std::string_view kSelectProductPage =
+    "SELECT p.product_key, p.product_name, p.product_secret, p.description, p.node_type, "
+    "       p.data_format, p.aliyun_commodity_code, p.auth_type, p.protocol_type, p.net_type, "
+    "       p.id2, p.category_key, p.validate_type, p.publish_auto, p.product_status, "
+    "       p.created_ms, "
+    "       (SELECT COUNT(*) FROM devices AS d "
+    "        WHERE d.account_id = ?1 AND d.instance_id = ?2 AND d.product_key = p.product_key) "
+    "FROM products AS p WHERE p.account_id = ?1 AND p.instance_id = ?2 "
+    "ORDER BY p.created_ms, p.product_key LIMIT ?3 OFFSET ?4";
+constexpr std::string_view kSelectProductExists =
+    "SELECT EXISTS (SELECT 1 FROM products "
+    "               WHERE product_key = ?3 AND account_id = ?1 AND instance_id = ?2)";
+constexpr std::string_view kUpdateProduct =
+    "UPDATE products SET product_name = ?4, description = ?5 "
+    "WHERE product_key = ?3 AND account_id = ?1 AND instance_id = ?2";
+
+// DeleteProduct, children first (the foreign keys are immediate). Tasks are found through the
+// jobs of the product, module versions and memberships through its devices.
+constexpr std::string_view kDeleteTasksOfProduct =
+    "DELETE FROM tasks WHERE account_id = ?1 AND instance_id = ?2 AND job_id IN "
+    "    (SELECT job_id FROM jobs "
+    "     WHERE account_id = ?1 AND instance_id = ?2 AND product_key = ?3)";
+constexpr std::string_view kDeleteJobsOfProduct =
+    "DELETE FROM jobs WHERE account_id = ?1 AND instance_id = ?2 AND product_key = ?3";
+constexpr std::string_view kDeleteFirmwareOfProduct =
+    "DELETE FROM firmware WHERE account_id = ?1 AND instance_id = ?2 AND product_key = ?3";
+constexpr std::string_view kDeleteModuleVersionsOfProduct =
+    "DELETE FROM module_versions WHERE account_id = ?1 AND instance_id = ?2 AND iot_id IN "
+    "    (SELECT iot_id FROM devices "
+    "     WHERE account_id = ?1 AND instance_id = ?2 AND product_key = ?3)";
+constexpr std::string_view kDeleteGroupMembersOfProduct =
+    "DELETE FROM group_members WHERE account_id = ?1 AND instance_id = ?2 AND iot_id IN "
+    "    (SELECT iot_id FROM devices "
+    "     WHERE account_id = ?1 AND instance_id = ?2 AND product_key = ?3)";
+constexpr std::string_view kDeleteModulesOfProduct =
+    "DELETE FROM modules WHERE account_id = ?1 AND instance_id = ?2 AND product_key = ?3";
+constexpr std::string_view kDeleteRegistrationsOfProduct =
+    "DELETE FROM batch_registrations "
+    "WHERE account_id = ?1 AND instance_id = ?2 AND product_key = ?3";
+constexpr std::string_view kDeleteDevicesOfProduct =
+    "DELETE FROM devices WHERE account_id = ?1 AND instance_id = ?2 AND product_key = ?3";
+constexpr std::string_view kDeleteProduct =
+    "DELETE FROM products WHERE product_key = ?3 AND account_id = ?1 AND instance_id = ?2";
+
+constexpr std::string_view kSelectDevicePage =
+    "SELECT iot_id, product_key, device_name, device_secret, nickname, status, "
+    "       firmware_version, ip_address, created_ms, modified_ms, active_ms, online_ms "
+    "FROM devices WHERE account_id = ?1 AND instance_id = ?2 AND product_key = ?3 "
+    "ORDER BY created_ms, iot_id LIMIT ?4 OFFSET ?5";
+constexpr std::string_view kUpdateDevice =
+    "UPDATE devices SET nickname = ?4, status = ?5, firmware_version = ?6, ip_address = ?7, "
+    "    modified_ms = ?8, active_ms = ?9, online_ms = ?10 "
+    "WHERE iot_id = ?3 AND account_id = ?1 AND instance_id = ?2";
+constexpr std::string_view kDeleteModuleVersionsOfDevice =
+    "DELETE FROM module_versions WHERE account_id = ?1 AND instance_id = ?2 AND iot_id = ?3";
+constexpr std::string_view kDeleteGroupMembersOfDevice =
+    "DELETE FROM group_members WHERE account_id = ?1 AND instance_id = ?2 AND iot_id = ?3";
+constexpr std::string_view kDeleteDevice =
+    "DELETE FROM devices WHERE iot_id = ?3 AND account_id = ?1 AND instance_id = ?2";
+
+// DeleteFirmware: the tasks of its jobs, its jobs (their tags and source versions cascade), the
+// package (its files list cascades).
+constexpr std::string_view kDeleteTasksOfFirmware =
+    "DELETE FROM tasks WHERE account_id = ?1 AND instance_id = ?2 AND job_id IN "
+    "    (SELECT job_id FROM jobs "
+    "     WHERE account_id = ?1 AND instance_id = ?2 AND firmware_id = ?3)";
+constexpr std::string_view kDeleteJobsOfFirmware =
+    "DELETE FROM jobs WHERE account_id = ?1 AND instance_id = ?2 AND firmware_id = ?3";
+constexpr std::string_view kDeleteFirmware =
+    "DELETE FROM firmware WHERE firmware_id = ?3 AND account_id = ?1 AND instance_id = ?2";
+
+// Runs each of `statements` with the scope and `key` as ?3.
+Status RunScopedDeletes(Connection& db,
+                        const Scope& scope,
+                        std::string_view key,
+                        std::initializer_list<std::string_view> statements) {
+    for (std::string_view sql : statements) {
+        OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db, sql, scope));
+        stmt.Bind(3, key);
+        OTA_TRY(stmt.Run());
+    }
+    return Ok();
+}
+
+// Whether the single-row EXISTS query `sql` is true for the scope and `key` as ?3.
+Result<bool> ScopedExists(Connection& db,
+                          const Scope& scope,
+                          std::string_view sql,
+                          std::string_view key) {
+    OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db, sql, scope));
+    stmt.Bind(3, key);
+    OTA_ASSIGN_OR_RETURN(int64_t exists, QueryInt(stmt));
+    return exists != 0;
+}
+
 Product ReadProduct(const Statement& stmt) {
     Product product;
     product.product_key = stmt.ColumnText(0);
@@ -101,23 +248,6 @@ Product ReadProduct(const Statement& stmt) {
     product.product_status = stmt.ColumnText(14);
     product.created_ms = stmt.ColumnInt64(15);
     return product;
-}
-
-Device ReadDevice(const Statement& stmt) {
-    Device device;
-    device.iot_id = stmt.ColumnText(0);
-    device.product_key = stmt.ColumnText(1);
-    device.device_name = stmt.ColumnText(2);
-    device.device_secret = stmt.ColumnText(3);
-    device.nickname = stmt.ColumnText(4);
-    device.status = stmt.ColumnText(5);
-    device.firmware_version = stmt.ColumnText(6);
-    device.ip_address = stmt.ColumnText(7);
-    device.created_ms = stmt.ColumnInt64(8);
-    device.modified_ms = stmt.ColumnInt64(9);
-    device.active_ms = stmt.ColumnInt64(10);
-    device.online_ms = stmt.ColumnInt64(11);
-    return device;
 }
 
 Result<Firmware> ReadFirmware(const Statement& stmt) {
@@ -143,6 +273,18 @@ Result<Firmware> ReadFirmware(const Statement& stmt) {
     return firmware;
 }
 
+Status LoadFirmwareFiles(Connection& db, Firmware& firmware) {
+    OTA_ASSIGN_OR_RETURN(Statement files, db.Prepare(kSelectFirmwareFiles));
+    files.Bind(1, firmware.firmware_id);
+    return CollectRows(files, firmware.multi_files, [](const Statement& row) {
+        return FirmwareFile{row.ColumnText(0),
+                            row.ColumnText(1),
+                            row.ColumnInt64(2),
+                            row.ColumnText(3),
+                            row.ColumnText(4)};
+    });
+}
+
 Result<std::optional<Device>> FindOneDevice(Statement& stmt) {
     OTA_ASSIGN_OR_RETURN(bool row, stmt.Step());
     if (!row) {
@@ -151,28 +293,24 @@ Result<std::optional<Device>> FindOneDevice(Statement& stmt) {
     return std::optional<Device>(ReadDevice(stmt));
 }
 
-// Runs an INSERT. A uniqueness violation becomes `taken` when `name_taken` confirms that the
-// caller-visible name is the cause; any other violation (a colliding generated identifier, say)
-// stays an internal error.
-Status RunInsert(Connection& db,
-                 Statement& stmt,
-                 ErrorCode taken,
-                 const std::function<Result<bool>()>& name_taken) {
-    int rc = stmt.StepRaw();
-    if (rc == SQLITE_DONE) {
-        return Ok();
-    }
-    Error error = db.ErrorFrom(rc, "insert");
-    if (IsUniqueViolation(rc)) {
-        OTA_ASSIGN_OR_RETURN(bool is_taken, name_taken());
-        if (is_taken) {
-            error.code = taken;
-        }
-    }
-    return error;
-}
-
 }  // namespace
+
+Device ReadDevice(const Statement& stmt) {
+    Device device;
+    device.iot_id = stmt.ColumnText(0);
+    device.product_key = stmt.ColumnText(1);
+    device.device_name = stmt.ColumnText(2);
+    device.device_secret = stmt.ColumnText(3);
+    device.nickname = stmt.ColumnText(4);
+    device.status = stmt.ColumnText(5);
+    device.firmware_version = stmt.ColumnText(6);
+    device.ip_address = stmt.ColumnText(7);
+    device.created_ms = stmt.ColumnInt64(8);
+    device.modified_ms = stmt.ColumnInt64(9);
+    device.active_ms = stmt.ColumnInt64(10);
+    device.online_ms = stmt.ColumnInt64(11);
+    return device;
+}
 
 Result<std::optional<Product>> SqliteTx::FindProduct(const Scope& scope,
                                                      std::string_view product_key) {
@@ -287,21 +425,7 @@ Result<std::optional<Firmware>> SqliteTx::FindFirmware(const Scope& scope,
         return std::optional<Firmware>();
     }
     OTA_ASSIGN_OR_RETURN(Firmware firmware, ReadFirmware(stmt));
-
-    OTA_ASSIGN_OR_RETURN(Statement files, db_.Prepare(kSelectFirmwareFiles));
-    files.Bind(1, firmware.firmware_id);
-    while (true) {
-        OTA_ASSIGN_OR_RETURN(bool file_row, files.Step());
-        if (!file_row) {
-            break;
-        }
-        FirmwareFile& file = firmware.multi_files.emplace_back();
-        file.name = files.ColumnText(0);
-        file.url = files.ColumnText(1);
-        file.size = files.ColumnInt64(2);
-        file.md5 = files.ColumnText(3);
-        file.sign_value = files.ColumnText(4);
-    }
+    OTA_TRY(LoadFirmwareFiles(db_, firmware));
     return std::optional<Firmware>(std::move(firmware));
 }
 
@@ -372,6 +496,166 @@ Status SqliteTx::UpdateFirmwareStatus(const Scope& scope,
         return MakeError(ErrorCode::kFirmwareNotFound);
     }
     return Ok();
+}
+
+Result<Page<Product>> SqliteTx::ListProducts(const Scope& scope,
+                                             int64_t offset,
+                                             int64_t limit,
+                                             std::vector<int64_t>& device_counts) {
+    device_counts.clear();
+    Page<Product> page;
+    OTA_ASSIGN_OR_RETURN(page.total, CountProducts(scope));
+    if (!PageHasRows(page.total, offset, limit)) {
+        return page;
+    }
+    OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kSelectProductPage, scope));
+    BindPage(stmt, 3, offset, limit);
+    OTA_TRY(CollectRows(stmt, page.items, [&](const Statement& row) {
+        device_counts.push_back(row.ColumnInt64(16));
+        return ReadProduct(row);
+    }));
+    return page;
+}
+
+Status SqliteTx::UpdateProduct(const Scope& scope, const Product& product) {
+    OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kUpdateProduct, scope));
+    stmt.Bind(3, product.product_key);
+    stmt.Bind(4, product.product_name);
+    stmt.Bind(5, product.description);
+    // The only unique column the update touches is the name, so a violation means it is taken.
+    OTA_TRY(
+        RunInsert(db_, stmt, ErrorCode::kProductNameExists, []() -> Result<bool> { return true; }));
+    if (db_.Changes() == 0) {
+        return MakeError(ErrorCode::kProductNotFound);
+    }
+    return Ok();
+}
+
+Status SqliteTx::DeleteProduct(const Scope& scope, std::string_view product_key) {
+    OTA_ASSIGN_OR_RETURN(bool exists, ScopedExists(db_, scope, kSelectProductExists, product_key));
+    if (!exists) {
+        return MakeError(ErrorCode::kProductNotFound);
+    }
+    // Batch registrations are records of the product too, so they go with it (the contract does
+    // not name them; keeping them would leave rows that point at a missing product).
+    return RunScopedDeletes(db_,
+                            scope,
+                            product_key,
+                            {kDeleteTasksOfProduct,
+                             kDeleteJobsOfProduct,
+                             kDeleteFirmwareOfProduct,
+                             kDeleteModuleVersionsOfProduct,
+                             kDeleteGroupMembersOfProduct,
+                             kDeleteModulesOfProduct,
+                             kDeleteRegistrationsOfProduct,
+                             kDeleteDevicesOfProduct,
+                             kDeleteProduct});
+}
+
+Result<Page<Device>> SqliteTx::ListDevices(const Scope& scope,
+                                           std::string_view product_key,
+                                           int64_t offset,
+                                           int64_t limit) {
+    Page<Device> page;
+    OTA_ASSIGN_OR_RETURN(page.total, CountDevices(scope, product_key));
+    if (!PageHasRows(page.total, offset, limit)) {
+        return page;
+    }
+    OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kSelectDevicePage, scope));
+    stmt.Bind(3, product_key);
+    BindPage(stmt, 4, offset, limit);
+    OTA_TRY(CollectRows(stmt, page.items, ReadDevice));
+    return page;
+}
+
+Status SqliteTx::UpdateDevice(const Scope& scope, const Device& device) {
+    OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kUpdateDevice, scope));
+    stmt.Bind(3, device.iot_id);
+    stmt.Bind(4, device.nickname);
+    stmt.Bind(5, device.status);
+    stmt.Bind(6, device.firmware_version);
+    stmt.Bind(7, device.ip_address);
+    stmt.Bind(8, device.modified_ms);
+    stmt.Bind(9, device.active_ms);
+    stmt.Bind(10, device.online_ms);
+    return RunChange(db_, stmt, ErrorCode::kDeviceNotFound);
+}
+
+Status SqliteTx::DeleteDevice(const Scope& scope, std::string_view iot_id) {
+    OTA_TRY(RunScopedDeletes(
+        db_, scope, iot_id, {kDeleteModuleVersionsOfDevice, kDeleteGroupMembersOfDevice}));
+    OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kDeleteDevice, scope));
+    stmt.Bind(3, iot_id);
+    return RunChange(db_, stmt, ErrorCode::kDeviceNotFound);
+}
+
+Result<Page<Firmware>> SqliteTx::ListFirmware(const Scope& scope,
+                                              std::string_view product_key,
+                                              std::string_view dest_version,
+                                              int64_t offset,
+                                              int64_t limit) {
+    std::string_view select = kSelectFirmwarePage;
+    std::string_view count = kCountFirmwarePage;
+    if (!product_key.empty() && !dest_version.empty()) {
+        select = kSelectFirmwarePageByProductAndVersion;
+        count = kCountFirmwarePageByProductAndVersion;
+    } else if (!product_key.empty()) {
+        select = kSelectFirmwarePageByProduct;
+        count = kCountFirmwarePageByProduct;
+    } else if (!dest_version.empty()) {
+        select = kSelectFirmwarePageByVersion;
+        count = kCountFirmwarePageByVersion;
+    }
+    // The filters that are set, in the order of the statements' parameters.
+    std::vector<std::string_view> filters;
+    for (std::string_view filter : {product_key, dest_version}) {
+        if (!filter.empty()) {
+            filters.push_back(filter);
+        }
+    }
+    const int page_index = 3 + static_cast<int>(filters.size());
+
+    Page<Firmware> page;
+    {
+        OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, count, scope));
+        for (size_t i = 0; i < filters.size(); ++i) {
+            stmt.Bind(3 + static_cast<int>(i), filters[i]);
+        }
+        OTA_ASSIGN_OR_RETURN(page.total, QueryInt(stmt));
+    }
+    if (!PageHasRows(page.total, offset, limit)) {
+        return page;
+    }
+    {
+        OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, select, scope));
+        for (size_t i = 0; i < filters.size(); ++i) {
+            stmt.Bind(3 + static_cast<int>(i), filters[i]);
+        }
+        BindPage(stmt, page_index, offset, limit);
+        OTA_TRY(CollectRows(stmt, page.items, ReadFirmware));
+    }
+    for (Firmware& firmware : page.items) {
+        OTA_TRY(LoadFirmwareFiles(db_, firmware));
+    }
+    return page;
+}
+
+Result<int64_t> SqliteTx::CountFirmwareOfModule(const Scope& scope,
+                                                std::string_view product_key,
+                                                std::string_view module_name) {
+    OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kCountFirmwareOfModule, scope));
+    stmt.Bind(3, product_key);
+    stmt.Bind(4, module_name);
+    return QueryInt(stmt);
+}
+
+Status SqliteTx::DeleteFirmware(const Scope& scope, std::string_view firmware_id) {
+    OTA_ASSIGN_OR_RETURN(bool exists, ScopedExists(db_, scope, kSelectFirmwareExists, firmware_id));
+    if (!exists) {
+        return MakeError(ErrorCode::kFirmwareNotFound);
+    }
+    return RunScopedDeletes(
+        db_, scope, firmware_id, {kDeleteTasksOfFirmware, kDeleteJobsOfFirmware, kDeleteFirmware});
 }
 
 }  // namespace otad::storage::sqlite

@@ -4,12 +4,27 @@
 #include "storage/sqlite/tx.hpp"
 
 #include <algorithm>
+#include <iterator>
+#include <set>
 #include <string>
 #include <tuple>
 #include <utility>
 #include <vector>
 
 namespace otad::storage::sqlite {
+
+// The columns ReadJob reads.
+#define OTA_JOB_COLUMNS                                                                          \
+    "job_id, firmware_id, product_key, job_type, selection_type, target_selection, job_status, " \
+    "job_desc, dynamic_mode, gray_percent, group_id, group_name, dn_list_file_url, "             \
+    "retry_interval_min, retry_count, timeout_min, maximum_per_minute, overwrite_mode, "         \
+    "multi_module_mode, need_push, need_confirm, download_protocol, schedule_ms, "               \
+    "schedule_finish_ms, created_ms, modified_ms, start_ms, end_ms "
+// The columns ReadTask reads.
+#define OTA_TASK_COLUMNS                                                                   \
+    "task_id, job_id, firmware_id, iot_id, product_key, device_name, module_name, "        \
+    "src_version, dest_version, status, progress, task_desc, job_created_ms, created_ms, " \
+    "modified_ms, retries_used, retry_at_ms, progress_started_ms, timeout_at_ms, notified_ms "
 
 // Driven by tasks_by_device: the equality terms pin one device and package, and the index order
 // (job_created_ms DESC, job_id) is the page order, so the scan stops after offset + limit
@@ -32,6 +47,45 @@ const std::string_view kCountJobsByDevice =
     "SELECT COUNT(*) FROM tasks "
     "WHERE account_id = ?1 AND instance_id = ?2 AND iot_id = ?3 AND firmware_id = ?4";
 
+// Task lists of a job, each a range scan of an index whose order is the page order.
+const std::string_view kSelectTasksByJob =
+    "SELECT " OTA_TASK_COLUMNS
+    "FROM tasks WHERE account_id = ?1 AND instance_id = ?2 AND job_id = ?3 "
+    "ORDER BY created_ms, task_id LIMIT ?4 OFFSET ?5";
+const std::string_view kSelectTasksByJobAndStatus =
+    "SELECT " OTA_TASK_COLUMNS
+    "FROM tasks WHERE account_id = ?1 AND instance_id = ?2 AND job_id = ?3 AND status = ?4 "
+    "ORDER BY created_ms, task_id LIMIT ?5 OFFSET ?6";
+const std::string_view kCountTasksByJob =
+    "SELECT COUNT(*) FROM tasks WHERE account_id = ?1 AND instance_id = ?2 AND job_id = ?3";
+const std::string_view kCountTasksByJobAndStatus =
+    "SELECT COUNT(*) FROM tasks "
+    "WHERE account_id = ?1 AND instance_id = ?2 AND job_id = ?3 AND status = ?4";
+// A covering scan of tasks_by_job_status, which delivers the rows grouped by status.
+const std::string_view kCountTasksByStatus =
+    "SELECT status, COUNT(*) FROM tasks "
+    "WHERE account_id = ?1 AND instance_id = ?2 AND job_id = ?3 GROUP BY status";
+// ListTasksByJobAndDevices, one name at a time: ?3 job_id, ?4 device_name, ?5 status or NULL.
+// Several tasks of one job may carry the same name (a device deleted and created again); they
+// come in the job's list order. INDEXED BY: without it the planner prefers tasks_by_job, which
+// needs no sort but walks every task of the job for each name.
+const std::string_view kSelectTasksOfJobAndDevice =
+    "SELECT " OTA_TASK_COLUMNS
+    "FROM tasks INDEXED BY tasks_by_job_device "
+    "WHERE account_id = ?1 AND instance_id = ?2 AND job_id = ?3 AND device_name = ?4 "
+    "  AND (?5 IS NULL OR status = ?5) "
+    "ORDER BY created_ms, task_id";
+// ForEachTaskOfJob walks tasks_by_job_task, whose key no update of a task changes, so writes
+// made by the callback do not move the cursor; the status is checked on each row as it is
+// reached. INDEXED BY pins that index: a plan over tasks_by_job_status would sort first and
+// hand out rows as they were before the callback changed them. Unused status slots are NULL.
+const std::string_view kSelectTasksOfJobByTaskId =
+    "SELECT " OTA_TASK_COLUMNS
+    "FROM tasks INDEXED BY tasks_by_job_task "
+    "WHERE account_id = ?1 AND instance_id = ?2 AND job_id = ?3 "
+    "  AND status IN (?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+    "ORDER BY task_id";
+
 namespace {
 
 using domain::Job;
@@ -41,11 +95,7 @@ using domain::Task;
 using domain::TaskStatus;
 
 constexpr std::string_view kSelectJob =
-    "SELECT job_id, firmware_id, product_key, job_type, selection_type, target_selection, "
-    "       job_status, job_desc, dynamic_mode, gray_percent, group_id, group_name, "
-    "       dn_list_file_url, retry_interval_min, retry_count, timeout_min, maximum_per_minute, "
-    "       overwrite_mode, multi_module_mode, need_push, need_confirm, download_protocol, "
-    "       schedule_ms, schedule_finish_ms, created_ms, modified_ms, start_ms, end_ms "
+    "SELECT " OTA_JOB_COLUMNS
     "FROM jobs WHERE job_id = ?3 AND account_id = ?1 AND instance_id = ?2";
 constexpr std::string_view kSelectJobTags =
     "SELECT tag_key, tag_value FROM job_tags WHERE job_id = ?1 ORDER BY position";
@@ -67,18 +117,16 @@ constexpr std::string_view kUpdateJobStatus =
     "WHERE job_id = ?3 AND account_id = ?1 AND instance_id = ?2";
 constexpr std::string_view kInsertJobTag =
     "INSERT INTO job_tags (job_id, position, tag_key, tag_value) VALUES (?1, ?2, ?3, ?4)";
+constexpr std::string_view kDeleteJobTags = "DELETE FROM job_tags WHERE job_id = ?1";
+constexpr std::string_view kDeleteJobSrcVersions = "DELETE FROM job_src_versions WHERE job_id = ?1";
 constexpr std::string_view kInsertJobSrcVersion =
     "INSERT INTO job_src_versions (job_id, position, version) VALUES (?1, ?2, ?3)";
 
 constexpr std::string_view kSelectTask =
-    "SELECT task_id, job_id, firmware_id, iot_id, product_key, device_name, module_name, "
-    "       src_version, dest_version, status, progress, task_desc, job_created_ms, created_ms, "
-    "       modified_ms "
+    "SELECT " OTA_TASK_COLUMNS
     "FROM tasks WHERE task_id = ?3 AND account_id = ?1 AND instance_id = ?2";
 constexpr std::string_view kSelectUnfinishedTasksOfDevice =
-    "SELECT task_id, job_id, firmware_id, iot_id, product_key, device_name, module_name, "
-    "       src_version, dest_version, status, progress, task_desc, job_created_ms, created_ms, "
-    "       modified_ms "
+    "SELECT " OTA_TASK_COLUMNS
     "FROM tasks "
     "WHERE account_id = ?1 AND instance_id = ?2 AND iot_id = ?3 "
     "  AND status IN ('CONFIRM', 'QUEUED', 'NOTIFIED', 'IN_PROGRESS') "
@@ -86,11 +134,97 @@ constexpr std::string_view kSelectUnfinishedTasksOfDevice =
 constexpr std::string_view kInsertTask =
     "INSERT INTO tasks (account_id, instance_id, task_id, job_id, firmware_id, iot_id, "
     "    product_key, device_name, module_name, src_version, dest_version, status, progress, "
-    "    task_desc, job_created_ms, created_ms, modified_ms) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)";
+    "    task_desc, job_created_ms, created_ms, modified_ms, retries_used, retry_at_ms, "
+    "    progress_started_ms, timeout_at_ms, notified_ms) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
+    "    ?19, ?20, ?21, ?22)";
 constexpr std::string_view kUpdateTaskStatus =
     "UPDATE tasks SET status = ?4, task_desc = ?5, modified_ms = ?6 "
     "WHERE task_id = ?3 AND account_id = ?1 AND instance_id = ?2";
+
+constexpr std::string_view kSelectJobsByFirmware =
+    "SELECT " OTA_JOB_COLUMNS
+    "FROM jobs WHERE account_id = ?1 AND instance_id = ?2 AND firmware_id = ?3 "
+    "ORDER BY created_ms DESC, job_id LIMIT ?4 OFFSET ?5";
+constexpr std::string_view kCountJobsByFirmware =
+    "SELECT COUNT(*) FROM jobs WHERE account_id = ?1 AND instance_id = ?2 AND firmware_id = ?3";
+constexpr std::string_view kSelectRunningDynamicJobOfFirmware =
+    "SELECT " OTA_JOB_COLUMNS
+    "FROM jobs WHERE account_id = ?1 AND instance_id = ?2 AND firmware_id = ?3 "
+    "  AND job_status = 'IN_PROGRESS' AND selection_type = 'DYNAMIC' "
+    "ORDER BY created_ms DESC, job_id LIMIT 1";
+constexpr std::string_view kSelectRunningDynamicJobsOfProduct =
+    "SELECT " OTA_JOB_COLUMNS
+    "FROM jobs WHERE account_id = ?1 AND instance_id = ?2 AND product_key = ?3 "
+    "  AND job_status = 'IN_PROGRESS' AND selection_type = 'DYNAMIC' "
+    "ORDER BY created_ms DESC, job_id";
+// Every task copies its job's firmware_id, so the package's unfinished tasks are those of its
+// jobs: a range of jobs_by_firmware, then for each job a seek in tasks_by_job_status.
+constexpr std::string_view kSelectFirmwareHasActiveWork =
+    "SELECT EXISTS (SELECT 1 FROM jobs "
+    "               WHERE account_id = ?1 AND instance_id = ?2 AND firmware_id = ?3 "
+    "                 AND job_status IN ('PLANNED', 'IN_PROGRESS')) "
+    "    OR EXISTS (SELECT 1 FROM jobs AS j CROSS JOIN tasks AS t "
+    "               WHERE j.account_id = ?1 AND j.instance_id = ?2 AND j.firmware_id = ?3 "
+    "                 AND t.account_id = ?1 AND t.instance_id = ?2 AND t.job_id = j.job_id "
+    "                 AND t.status IN ('CONFIRM', 'QUEUED', 'NOTIFIED', 'IN_PROGRESS'))";
+constexpr std::string_view kUpdateJob =
+    "UPDATE jobs SET target_selection = ?4, job_status = ?5, job_desc = ?6, dynamic_mode = ?7, "
+    "    gray_percent = ?8, group_id = ?9, group_name = ?10, dn_list_file_url = ?11, "
+    "    retry_interval_min = ?12, retry_count = ?13, timeout_min = ?14, "
+    "    maximum_per_minute = ?15, overwrite_mode = ?16, multi_module_mode = ?17, "
+    "    need_push = ?18, need_confirm = ?19, download_protocol = ?20, schedule_ms = ?21, "
+    "    schedule_finish_ms = ?22, modified_ms = ?23, start_ms = ?24, end_ms = ?25 "
+    "WHERE job_id = ?3 AND account_id = ?1 AND instance_id = ?2";
+
+// A range of tasks_by_device, newest job first.
+constexpr std::string_view kSelectTasksOfDeviceForFirmware =
+    "SELECT " OTA_TASK_COLUMNS
+    "FROM tasks WHERE account_id = ?1 AND instance_id = ?2 AND iot_id = ?3 AND firmware_id = ?4 "
+    "  AND (?5 = '' OR job_id = ?5) "
+    "ORDER BY job_created_ms DESC, job_id";
+constexpr std::string_view kUpdateTask =
+    "UPDATE tasks SET status = ?4, progress = ?5, task_desc = ?6, module_name = ?7, "
+    "    src_version = ?8, dest_version = ?9, retries_used = ?10, retry_at_ms = ?11, "
+    "    progress_started_ms = ?12, timeout_at_ms = ?13, modified_ms = ?14, notified_ms = ?15 "
+    "WHERE task_id = ?3 AND account_id = ?1 AND instance_id = ?2";
+
+// The scheduler's queries span tenants; each reads one partial index in due order and returns
+// the row's scope after the record's columns. ?1 now, ?2 limit.
+constexpr std::string_view kSelectJobsStartDue =
+    "SELECT " OTA_JOB_COLUMNS
+    ", account_id, instance_id, schedule_ms "
+    "FROM jobs WHERE schedule_ms > 0 AND job_status = 'PLANNED' AND schedule_ms <= ?1 "
+    "ORDER BY schedule_ms LIMIT ?2";
+constexpr std::string_view kSelectJobsFinishDue =
+    "SELECT " OTA_JOB_COLUMNS
+    ", account_id, instance_id, schedule_finish_ms "
+    "FROM jobs "
+    "WHERE schedule_finish_ms > 0 AND job_status = 'IN_PROGRESS' AND schedule_finish_ms <= ?1 "
+    "ORDER BY schedule_finish_ms LIMIT ?2";
+constexpr std::string_view kSelectTasksRetryDue =
+    "SELECT " OTA_TASK_COLUMNS
+    ", account_id, instance_id, retry_at_ms "
+    "FROM tasks WHERE retry_at_ms > 0 AND status = 'FAILED' AND retry_at_ms <= ?1 "
+    "ORDER BY retry_at_ms LIMIT ?2";
+constexpr std::string_view kSelectTasksTimeoutDue =
+    "SELECT " OTA_TASK_COLUMNS
+    ", account_id, instance_id, timeout_at_ms "
+    "FROM tasks WHERE timeout_at_ms > 0 AND status = 'IN_PROGRESS' AND timeout_at_ms <= ?1 "
+    "ORDER BY timeout_at_ms LIMIT ?2";
+// The first entry of each of the four partial indexes (NULL when one is empty).
+constexpr std::string_view kSelectNextDueTimes =
+    "SELECT (SELECT MIN(schedule_ms) FROM jobs "
+    "        WHERE schedule_ms > 0 AND job_status = 'PLANNED'), "
+    "       (SELECT MIN(schedule_finish_ms) FROM jobs "
+    "        WHERE schedule_finish_ms > 0 AND job_status = 'IN_PROGRESS'), "
+    "       (SELECT MIN(retry_at_ms) FROM tasks WHERE retry_at_ms > 0 AND status = 'FAILED'), "
+    "       (SELECT MIN(timeout_at_ms) FROM tasks "
+    "        WHERE timeout_at_ms > 0 AND status = 'IN_PROGRESS')";
+
+// Columns of a scheduler row after the record's: account, instance, due time.
+constexpr int kJobColumnCount = 28;
+constexpr int kTaskColumnCount = 20;
 
 // Reads the columns of kSelectJob (and of kSelectJobsByDevice, which lists the same ones).
 Result<Job> ReadJob(const Statement& stmt) {
@@ -143,6 +277,11 @@ Result<Task> ReadTask(const Statement& stmt) {
     task.job_created_ms = stmt.ColumnInt64(12);
     task.created_ms = stmt.ColumnInt64(13);
     task.modified_ms = stmt.ColumnInt64(14);
+    task.retries_used = stmt.ColumnInt(15);
+    task.retry_at_ms = stmt.ColumnInt64(16);
+    task.progress_started_ms = stmt.ColumnInt64(17);
+    task.timeout_at_ms = stmt.ColumnInt64(18);
+    task.notified_ms = stmt.ColumnInt64(19);
     return task;
 }
 
@@ -166,6 +305,32 @@ Status SqliteTx::LoadJobChildren(Job& job) {
             break;
         }
         job.src_versions.push_back(versions.ColumnText(0));
+    }
+    return Ok();
+}
+
+Status SqliteTx::StoreJobChildren(const Job& job) {
+    for (std::string_view sql : {kDeleteJobTags, kDeleteJobSrcVersions}) {
+        OTA_ASSIGN_OR_RETURN(Statement stmt, db_.Prepare(sql));
+        stmt.Bind(1, job.job_id);
+        OTA_TRY(stmt.Run());
+    }
+    OTA_ASSIGN_OR_RETURN(Statement tag_stmt, db_.Prepare(kInsertJobTag));
+    for (size_t i = 0; i < job.tags.size(); ++i) {
+        tag_stmt.Bind(1, job.job_id);
+        tag_stmt.Bind(2, static_cast<int64_t>(i));
+        tag_stmt.Bind(3, job.tags[i].key);
+        tag_stmt.Bind(4, job.tags[i].value);
+        OTA_TRY(tag_stmt.Run());
+        tag_stmt.Reset();
+    }
+    OTA_ASSIGN_OR_RETURN(Statement version_stmt, db_.Prepare(kInsertJobSrcVersion));
+    for (size_t i = 0; i < job.src_versions.size(); ++i) {
+        version_stmt.Bind(1, job.job_id);
+        version_stmt.Bind(2, static_cast<int64_t>(i));
+        version_stmt.Bind(3, job.src_versions[i]);
+        OTA_TRY(version_stmt.Run());
+        version_stmt.Reset();
     }
     return Ok();
 }
@@ -249,25 +414,7 @@ Status SqliteTx::InsertJob(const Scope& scope, const Job& job) {
     stmt.Bind(29, job.start_ms);
     stmt.Bind(30, job.end_ms);
     OTA_TRY(stmt.Run());
-
-    OTA_ASSIGN_OR_RETURN(Statement tag_stmt, db_.Prepare(kInsertJobTag));
-    for (size_t i = 0; i < job.tags.size(); ++i) {
-        tag_stmt.Bind(1, job.job_id);
-        tag_stmt.Bind(2, static_cast<int64_t>(i));
-        tag_stmt.Bind(3, job.tags[i].key);
-        tag_stmt.Bind(4, job.tags[i].value);
-        OTA_TRY(tag_stmt.Run());
-        tag_stmt.Reset();
-    }
-    OTA_ASSIGN_OR_RETURN(Statement version_stmt, db_.Prepare(kInsertJobSrcVersion));
-    for (size_t i = 0; i < job.src_versions.size(); ++i) {
-        version_stmt.Bind(1, job.job_id);
-        version_stmt.Bind(2, static_cast<int64_t>(i));
-        version_stmt.Bind(3, job.src_versions[i]);
-        OTA_TRY(version_stmt.Run());
-        version_stmt.Reset();
-    }
-    return Ok();
+    return StoreJobChildren(job);
 }
 
 Status SqliteTx::UpdateJobStatus(const Scope& scope,
@@ -365,6 +512,11 @@ Status SqliteTx::InsertTasks(const Scope& scope, const std::vector<Task>& tasks)
         stmt.Bind(15, task->job_created_ms);
         stmt.Bind(16, task->created_ms);
         stmt.Bind(17, task->modified_ms);
+        stmt.Bind(18, task->retries_used);
+        stmt.Bind(19, task->retry_at_ms);
+        stmt.Bind(20, task->progress_started_ms);
+        stmt.Bind(21, task->timeout_at_ms);
+        stmt.Bind(22, task->notified_ms);
         OTA_TRY(stmt.Run());
         stmt.Reset();
     }
@@ -382,10 +534,394 @@ Status SqliteTx::UpdateTaskStatus(const Scope& scope,
     stmt.Bind(5, task_desc);
     stmt.Bind(6, modified_ms);
     OTA_TRY(stmt.Run());
-    if (db_.Changes() == 0) {
-        return InternalError("sqlite: no task " + std::string(task_id) + " in the scope");
+    // kTaskNotFound, like the updates of the management API (this returned kInternal before the
+    // code existed).
+    return RunChange(db_, stmt, ErrorCode::kTaskNotFound);
+}
+
+Result<Page<Job>> SqliteTx::ListJobsByFirmware(const Scope& scope,
+                                               std::string_view firmware_id,
+                                               int64_t offset,
+                                               int64_t limit) {
+    Page<Job> page;
+    {
+        OTA_ASSIGN_OR_RETURN(Statement count, PrepareScoped(db_, kCountJobsByFirmware, scope));
+        count.Bind(3, firmware_id);
+        OTA_ASSIGN_OR_RETURN(page.total, QueryInt(count));
     }
-    return Ok();
+    if (!PageHasRows(page.total, offset, limit)) {
+        return page;
+    }
+    {
+        OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kSelectJobsByFirmware, scope));
+        stmt.Bind(3, firmware_id);
+        BindPage(stmt, 4, offset, limit);
+        OTA_TRY(CollectRows(stmt, page.items, ReadJob));
+    }
+    for (Job& job : page.items) {
+        OTA_TRY(LoadJobChildren(job));
+    }
+    return page;
+}
+
+Result<std::optional<Job>> SqliteTx::FindRunningDynamicJob(const Scope& scope,
+                                                           std::string_view firmware_id) {
+    std::vector<Job> jobs;
+    {
+        OTA_ASSIGN_OR_RETURN(Statement stmt,
+                             PrepareScoped(db_, kSelectRunningDynamicJobOfFirmware, scope));
+        stmt.Bind(3, firmware_id);
+        OTA_TRY(CollectRows(stmt, jobs, ReadJob));
+    }
+    if (jobs.empty()) {
+        return std::optional<Job>();
+    }
+    OTA_TRY(LoadJobChildren(jobs.front()));
+    return std::optional<Job>(std::move(jobs.front()));
+}
+
+Result<std::vector<Job>> SqliteTx::ListRunningDynamicJobs(const Scope& scope,
+                                                          std::string_view product_key) {
+    std::vector<Job> jobs;
+    {
+        OTA_ASSIGN_OR_RETURN(Statement stmt,
+                             PrepareScoped(db_, kSelectRunningDynamicJobsOfProduct, scope));
+        stmt.Bind(3, product_key);
+        OTA_TRY(CollectRows(stmt, jobs, ReadJob));
+    }
+    for (Job& job : jobs) {
+        OTA_TRY(LoadJobChildren(job));
+    }
+    return jobs;
+}
+
+Result<bool> SqliteTx::FirmwareHasActiveWork(const Scope& scope, std::string_view firmware_id) {
+    OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kSelectFirmwareHasActiveWork, scope));
+    stmt.Bind(3, firmware_id);
+    OTA_ASSIGN_OR_RETURN(int64_t active, QueryInt(stmt));
+    return active != 0;
+}
+
+Status SqliteTx::UpdateJob(const Scope& scope, const Job& job) {
+    // Not updated: job_id, firmware_id and product_key (the job's identity), job_type and
+    // selection_type (what kind of batch it is), and created_ms (copied into every task, whose
+    // ordering relies on it).
+    OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kUpdateJob, scope));
+    stmt.Bind(3, job.job_id);
+    stmt.Bind(4, ToText(job.target_selection));
+    stmt.Bind(5, ToText(job.job_status));
+    stmt.Bind(6, job.job_desc);
+    stmt.Bind(7, job.dynamic_mode);
+    stmt.Bind(8, job.gray_percent);
+    stmt.Bind(9, job.group_id);
+    stmt.Bind(10, job.group_name);
+    stmt.Bind(11, job.dn_list_file_url);
+    stmt.Bind(12, job.retry_interval_min);
+    stmt.Bind(13, job.retry_count);
+    stmt.Bind(14, job.timeout_min);
+    stmt.Bind(15, job.maximum_per_minute);
+    stmt.Bind(16, job.overwrite_mode);
+    stmt.Bind(17, job.multi_module_mode);
+    stmt.Bind(18, job.need_push);
+    stmt.Bind(19, job.need_confirm);
+    stmt.Bind(20, job.download_protocol);
+    stmt.Bind(21, job.schedule_ms);
+    stmt.Bind(22, job.schedule_finish_ms);
+    stmt.Bind(23, job.modified_ms);
+    stmt.Bind(24, job.start_ms);
+    stmt.Bind(25, job.end_ms);
+    OTA_TRY(RunChange(db_, stmt, ErrorCode::kJobNotFound));
+    return StoreJobChildren(job);
+}
+
+Result<Page<Task>> SqliteTx::ListTasksByJob(const Scope& scope,
+                                            std::string_view job_id,
+                                            std::optional<TaskStatus> status,
+                                            int64_t offset,
+                                            int64_t limit) {
+    std::string_view status_text = status ? ToText(*status) : std::string_view();
+    Page<Task> page;
+    {
+        OTA_ASSIGN_OR_RETURN(
+            Statement count,
+            PrepareScoped(db_, status ? kCountTasksByJobAndStatus : kCountTasksByJob, scope));
+        count.Bind(3, job_id);
+        if (status) {
+            count.Bind(4, status_text);
+        }
+        OTA_ASSIGN_OR_RETURN(page.total, QueryInt(count));
+    }
+    if (!PageHasRows(page.total, offset, limit)) {
+        return page;
+    }
+    OTA_ASSIGN_OR_RETURN(
+        Statement stmt,
+        PrepareScoped(db_, status ? kSelectTasksByJobAndStatus : kSelectTasksByJob, scope));
+    stmt.Bind(3, job_id);
+    if (status) {
+        stmt.Bind(4, status_text);
+    }
+    BindPage(stmt, status ? 5 : 4, offset, limit);
+    OTA_TRY(CollectRows(stmt, page.items, ReadTask));
+    return page;
+}
+
+Result<std::vector<Task>> SqliteTx::ListTasksByJobAndDevices(
+    const Scope& scope,
+    std::string_view job_id,
+    const std::vector<std::string>& device_names,
+    std::optional<TaskStatus> status) {
+    // One index seek per name, in the order the names are given; a name given twice is looked
+    // up once.
+    std::vector<Task> tasks;
+    std::set<std::string_view> seen;
+    OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kSelectTasksOfJobAndDevice, scope));
+    stmt.Bind(3, job_id);
+    if (status) {
+        stmt.Bind(5, ToText(*status));
+    } else {
+        stmt.BindNull(5);
+    }
+    for (const std::string& name : device_names) {
+        if (!seen.insert(name).second) {
+            continue;
+        }
+        stmt.Bind(4, name);
+        OTA_TRY(CollectRows(stmt, tasks, ReadTask));
+        stmt.Reset();
+    }
+    return tasks;
+}
+
+Result<std::vector<Task>> SqliteTx::FindTasks(const Scope& scope,
+                                              const std::vector<std::string>& task_ids) {
+    std::vector<Task> tasks;
+    OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kSelectTask, scope));
+    for (const std::string& task_id : task_ids) {
+        stmt.Bind(3, task_id);
+        OTA_TRY(CollectRows(stmt, tasks, ReadTask));
+        stmt.Reset();
+    }
+    return tasks;
+}
+
+Result<std::vector<Task>> SqliteTx::ListTasksOfDeviceForFirmware(const Scope& scope,
+                                                                 std::string_view iot_id,
+                                                                 std::string_view firmware_id,
+                                                                 std::string_view job_id) {
+    std::vector<Task> tasks;
+    OTA_ASSIGN_OR_RETURN(Statement stmt,
+                         PrepareScoped(db_, kSelectTasksOfDeviceForFirmware, scope));
+    stmt.Bind(3, iot_id);
+    stmt.Bind(4, firmware_id);
+    stmt.Bind(5, job_id);
+    OTA_TRY(CollectRows(stmt, tasks, ReadTask));
+    return tasks;
+}
+
+Result<domain::TaskCounts> SqliteTx::CountTasksByStatus(const Scope& scope,
+                                                        std::string_view job_id) {
+    OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kCountTasksByStatus, scope));
+    stmt.Bind(3, job_id);
+    domain::TaskCounts counts;
+    while (true) {
+        OTA_ASSIGN_OR_RETURN(bool row, stmt.Step());
+        if (!row) {
+            return counts;
+        }
+        OTA_ASSIGN_OR_RETURN(TaskStatus status, ParseTaskStatus(stmt.ColumnText(0)));
+        int64_t count = stmt.ColumnInt64(1);
+        switch (status) {
+            case TaskStatus::kConfirm:
+                counts.confirm = count;
+                break;
+            case TaskStatus::kQueued:
+                counts.queued = count;
+                break;
+            case TaskStatus::kNotified:
+                counts.notified = count;
+                break;
+            case TaskStatus::kInProgress:
+                counts.in_progress = count;
+                break;
+            case TaskStatus::kSucceeded:
+                counts.succeeded = count;
+                break;
+            case TaskStatus::kFailed:
+                counts.failed = count;
+                break;
+            case TaskStatus::kCanceled:
+                counts.canceled = count;
+                break;
+        }
+    }
+}
+
+Status SqliteTx::ForEachTaskOfJob(const Scope& scope,
+                                  std::string_view job_id,
+                                  const std::vector<TaskStatus>& statuses,
+                                  const std::function<Status(const Task&)>& fn) {
+    constexpr int kFirstStatus = 4;
+    constexpr int kStatusSlots = 7;
+    static constexpr TaskStatus kAll[kStatusSlots] = {TaskStatus::kConfirm,
+                                                      TaskStatus::kQueued,
+                                                      TaskStatus::kNotified,
+                                                      TaskStatus::kInProgress,
+                                                      TaskStatus::kSucceeded,
+                                                      TaskStatus::kFailed,
+                                                      TaskStatus::kCanceled};
+    OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kSelectTasksOfJobByTaskId, scope));
+    stmt.Bind(3, job_id);
+    // One slot per status, bound to the status when it is wanted and NULL (matching nothing)
+    // otherwise, so that one cached statement serves every set.
+    for (int i = 0; i < kStatusSlots; ++i) {
+        bool wanted = statuses.empty() ||
+                      std::find(statuses.begin(), statuses.end(), kAll[i]) != statuses.end();
+        if (wanted) {
+            stmt.Bind(kFirstStatus + i, ToText(kAll[i]));
+        } else {
+            stmt.BindNull(kFirstStatus + i);
+        }
+    }
+    // One row at a time, like ForEachDevice: `fn` may query and write through this transaction
+    // while the statement stays open.
+    while (true) {
+        OTA_ASSIGN_OR_RETURN(bool row, stmt.Step());
+        if (!row) {
+            return Ok();
+        }
+        OTA_ASSIGN_OR_RETURN(Task task, ReadTask(stmt));
+        OTA_TRY(fn(task));
+    }
+}
+
+Status SqliteTx::UpdateTask(const Scope& scope, const Task& task) {
+    // Not updated: the task's identity and origin (task_id, job_id, firmware_id, iot_id,
+    // product_key, device_name) and its creation times (job_created_ms, created_ms).
+    OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kUpdateTask, scope));
+    stmt.Bind(3, task.task_id);
+    stmt.Bind(4, ToText(task.status));
+    stmt.Bind(5, task.progress);
+    stmt.Bind(6, task.task_desc);
+    stmt.Bind(7, task.module_name);
+    stmt.Bind(8, task.src_version);
+    stmt.Bind(9, task.dest_version);
+    stmt.Bind(10, task.retries_used);
+    stmt.Bind(11, task.retry_at_ms);
+    stmt.Bind(12, task.progress_started_ms);
+    stmt.Bind(13, task.timeout_at_ms);
+    stmt.Bind(14, task.modified_ms);
+    stmt.Bind(15, task.notified_ms);
+    return RunChange(db_, stmt, ErrorCode::kTaskNotFound);
+}
+
+namespace {
+
+// One scheduler row: the record, its scope and the time it is due.
+template <typename T>
+struct DueRow {
+    int64_t due_ms = 0;
+    domain::Scope scope;
+    T record;
+};
+
+// Reads up to `limit` rows of a scheduler query; `read` reads the record from column 0 and
+// `first_extra` is the column of the scope that follows it.
+template <typename T, typename Read>
+Status CollectDue(Connection& db,
+                  std::string_view sql,
+                  int64_t now_ms,
+                  int64_t limit,
+                  int first_extra,
+                  Read read,
+                  std::vector<DueRow<T>>& out) {
+    OTA_ASSIGN_OR_RETURN(Statement stmt, db.Prepare(sql));
+    stmt.Bind(1, now_ms);
+    stmt.Bind(2, limit);
+    while (true) {
+        OTA_ASSIGN_OR_RETURN(bool row, stmt.Step());
+        if (!row) {
+            return Ok();
+        }
+        DueRow<T>& due = out.emplace_back();
+        OTA_ASSIGN_OR_RETURN(due.record, read(stmt));
+        due.scope.account_id = stmt.ColumnInt64(first_extra);
+        due.scope.instance_id = stmt.ColumnInt64(first_extra + 1);
+        due.due_ms = stmt.ColumnInt64(first_extra + 2);
+    }
+}
+
+// Merges the rows of two scheduler queries (each already in due order), earliest first, and
+// keeps the first `limit`. Ties keep the first query's rows first.
+template <typename T>
+std::vector<DueRow<T>> MergeDue(std::vector<DueRow<T>> a, std::vector<DueRow<T>> b, int64_t limit) {
+    std::vector<DueRow<T>> merged;
+    merged.reserve(a.size() + b.size());
+    std::merge(std::make_move_iterator(a.begin()),
+               std::make_move_iterator(a.end()),
+               std::make_move_iterator(b.begin()),
+               std::make_move_iterator(b.end()),
+               std::back_inserter(merged),
+               [](const DueRow<T>& x, const DueRow<T>& y) { return x.due_ms < y.due_ms; });
+    if (static_cast<int64_t>(merged.size()) > limit) {
+        merged.resize(static_cast<size_t>(limit));
+    }
+    return merged;
+}
+
+}  // namespace
+
+Result<std::vector<domain::ScopedJob>> SqliteTx::ListJobsDue(int64_t now_ms, int64_t limit) {
+    std::vector<domain::ScopedJob> jobs;
+    if (limit <= 0) {
+        return jobs;
+    }
+    std::vector<DueRow<Job>> starts;
+    std::vector<DueRow<Job>> finishes;
+    OTA_TRY(CollectDue(db_, kSelectJobsStartDue, now_ms, limit, kJobColumnCount, ReadJob, starts));
+    OTA_TRY(
+        CollectDue(db_, kSelectJobsFinishDue, now_ms, limit, kJobColumnCount, ReadJob, finishes));
+    for (DueRow<Job>& row : MergeDue(std::move(starts), std::move(finishes), limit)) {
+        OTA_TRY(LoadJobChildren(row.record));
+        jobs.push_back(domain::ScopedJob{row.scope, std::move(row.record)});
+    }
+    return jobs;
+}
+
+Result<std::vector<domain::ScopedTask>> SqliteTx::ListTasksDue(int64_t now_ms, int64_t limit) {
+    std::vector<domain::ScopedTask> tasks;
+    if (limit <= 0) {
+        return tasks;
+    }
+    std::vector<DueRow<Task>> retries;
+    std::vector<DueRow<Task>> timeouts;
+    OTA_TRY(
+        CollectDue(db_, kSelectTasksRetryDue, now_ms, limit, kTaskColumnCount, ReadTask, retries));
+    OTA_TRY(CollectDue(
+        db_, kSelectTasksTimeoutDue, now_ms, limit, kTaskColumnCount, ReadTask, timeouts));
+    for (DueRow<Task>& row : MergeDue(std::move(retries), std::move(timeouts), limit)) {
+        tasks.push_back(domain::ScopedTask{row.scope, std::move(row.record)});
+    }
+    return tasks;
+}
+
+Result<int64_t> SqliteTx::NextDueTime() {
+    // The earliest time on any of the four partial indexes. When some work is already due this
+    // is a time in the past (the caller should run the scheduler now); the contract's "future"
+    // cannot be checked here, since no current time is passed.
+    OTA_ASSIGN_OR_RETURN(Statement stmt, db_.Prepare(kSelectNextDueTimes));
+    OTA_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) {
+        return InternalError("sqlite: expected one row");
+    }
+    int64_t next = 0;
+    for (int column = 0; column < 4; ++column) {
+        int64_t due = stmt.ColumnInt64(column);  // NULL (an empty index) reads as 0
+        if (due > 0 && (next == 0 || due < next)) {
+            next = due;
+        }
+    }
+    return next;
 }
 
 }  // namespace otad::storage::sqlite

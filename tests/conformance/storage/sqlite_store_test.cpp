@@ -2,6 +2,8 @@
 
 #include "storage/sqlite/sqlite_store.hpp"
 
+#include "storage/sqlite/connection.hpp"
+#include "storage/sqlite/migrate.hpp"
 #include "storage/sqlite/migrations.hpp"
 #include "storage/sqlite/tx.hpp"
 #include "store_conformance.hpp"
@@ -169,6 +171,237 @@ TEST_F(SqliteStoreTest, ListJobsByDeviceUsesTheTaskIndex) {
         SCOPED_TRACE("after ANALYZE");
         ExpectIndexedPlans(db);
     }
+}
+
+// Enough rows of every kind that a poor plan would have something to choose from: two
+// products with firmware of several versions, jobs with many tasks in every status.
+Status SeedManagementRows(domain::WriteTx& tx, const Scope& scope) {
+    OTA_TRY(tx.InsertProduct(scope, MakeProduct("a1ProductBB", "P2")));
+    std::vector<domain::Device> devices;
+    for (int d = 0; d < 40; ++d) {
+        devices.push_back(
+            MakeDevice("a1ProductAA", "iot-" + std::to_string(d), "dev-" + std::to_string(d)));
+        OTA_TRY(tx.InsertDevice(scope, devices.back()));
+    }
+    const domain::TaskStatus statuses[] = {domain::TaskStatus::kQueued,
+                                           domain::TaskStatus::kSucceeded,
+                                           domain::TaskStatus::kFailed,
+                                           domain::TaskStatus::kInProgress};
+    for (int f = 0; f < 12; ++f) {
+        std::string firmware_id = "fw-" + std::to_string(f);
+        domain::Firmware firmware = MakeFirmware(
+            f % 2 == 0 ? "a1ProductAA" : "a1ProductBB", firmware_id, "F" + firmware_id);
+        firmware.dest_version = "1." + std::to_string(f % 3);
+        firmware.created_ms = 1000 + f;
+        OTA_TRY(tx.InsertFirmware(scope, firmware));
+        if (f % 2 != 0) {
+            continue;
+        }
+        for (int j = 0; j < 5; ++j) {
+            domain::Job job = MakeJob("a1ProductAA",
+                                      firmware_id,
+                                      "job-" + std::to_string(f) + "-" + std::to_string(j),
+                                      1000 + j);
+            OTA_TRY(tx.InsertJob(scope, job));
+            std::vector<domain::Task> tasks;
+            for (size_t d = 0; d < devices.size(); ++d) {
+                domain::Task task = MakeTask(job,
+                                             devices[d],
+                                             job.job_id + "-" + devices[d].iot_id,
+                                             static_cast<int64_t>(d % 7));
+                task.status = statuses[d % 4];
+                tasks.push_back(task);
+            }
+            OTA_TRY(tx.InsertTasks(scope, tasks));
+        }
+    }
+    return Ok();
+}
+
+// A plan that reads `index` by a range on its leading columns (SEARCH, not SCAN) and needs no
+// sorting step.
+void ExpectRangeScan(RawDb& db, std::string_view sql, const std::string& index) {
+    std::vector<std::string> plan = Plan(db, sql);
+    std::string text = Join(plan);
+    SCOPED_TRACE("plan of " + std::string(sql) + ":\n" + text);
+    ASSERT_FALSE(plan.empty());
+    EXPECT_EQ(plan[0].rfind("SEARCH ", 0), 0u);
+    EXPECT_NE(plan[0].find("INDEX " + index + " ("), std::string::npos);
+    EXPECT_NE(plan[0].find("account_id=? AND instance_id=?"), std::string::npos);
+    EXPECT_EQ(text.find("SCAN"), std::string::npos);
+    EXPECT_EQ(text.find("TEMP B-TREE"), std::string::npos);
+}
+
+void ExpectManagementPlans(RawDb& db) {
+    namespace sql = storage::sqlite;
+    ExpectRangeScan(db, sql::kSelectTasksByJob, "tasks_by_job");
+    ExpectRangeScan(db, sql::kSelectTasksByJobAndStatus, "tasks_by_job_status");
+    // Any covering index on the job's range will do for the total.
+    std::string total = Join(Plan(db, sql::kCountTasksByJob));
+    EXPECT_EQ(total.rfind("SEARCH tasks USING COVERING INDEX tasks_by_job", 0), 0u) << total;
+    EXPECT_NE(total.find("(account_id=? AND instance_id=? AND job_id=?)"), std::string::npos)
+        << total;
+    ExpectRangeScan(db, sql::kCountTasksByJobAndStatus, "tasks_by_job_status");
+    ExpectRangeScan(db, sql::kSelectTasksOfJobByTaskId, "tasks_by_job_task");
+    // One device's tasks in the job: an equality on every column of tasks_by_job_device (the
+    // few rows of one name are then sorted).
+    std::string named = Join(Plan(db, sql::kSelectTasksOfJobAndDevice));
+    EXPECT_NE(named.find("SEARCH tasks USING INDEX tasks_by_job_device (account_id=? AND "
+                         "instance_id=? AND job_id=? AND device_name=?)"),
+              std::string::npos)
+        << named;
+    // The GROUP BY reads the job's range of tasks_by_job_status alone, already grouped.
+    ExpectRangeScan(db, sql::kCountTasksByStatus, "tasks_by_job_status");
+    std::string counts = Join(Plan(db, sql::kCountTasksByStatus));
+    EXPECT_NE(counts.find("COVERING INDEX tasks_by_job_status (account_id=? AND instance_id=? "
+                          "AND job_id=?)"),
+              std::string::npos)
+        << counts;
+    ExpectRangeScan(db, sql::kSelectFirmwarePage, "firmware_newest");
+    ExpectRangeScan(db, sql::kSelectFirmwarePageByProduct, "firmware_by_product");
+    ExpectRangeScan(db, sql::kSelectFirmwarePageByVersion, "firmware_by_dest_version");
+    // With both filters either single-filter index serves, in page order.
+    std::string both = Join(Plan(db, sql::kSelectFirmwarePageByProductAndVersion));
+    EXPECT_EQ(both.find("SCAN"), std::string::npos) << both;
+    EXPECT_EQ(both.find("TEMP B-TREE"), std::string::npos) << both;
+    EXPECT_TRUE(both.find("INDEX firmware_by_product (") != std::string::npos ||
+                both.find("INDEX firmware_by_dest_version (") != std::string::npos)
+        << both;
+}
+
+TEST_F(SqliteStoreTest, ManagementListsAreIndexRangeScans) {
+    OTA_ASSERT_OK(store_->Write([&](WriteTx& tx) { return SeedManagementRows(tx, scope_); }));
+    RawDb db(options_.path);
+    {
+        SCOPED_TRACE("without statistics");
+        ExpectManagementPlans(db);
+    }
+    db.Exec("ANALYZE");
+    {
+        SCOPED_TRACE("after ANALYZE");
+        ExpectManagementPlans(db);
+    }
+}
+
+TEST(SqliteMigrationTest, UpgradesADatabaseCreatedByTheFirstMigration) {
+    TempDir dir;
+    ASSERT_FALSE(dir.path().empty());
+    SqliteOptions options;
+    options.path = (dir.path() / "otad.db").string();
+    {
+        auto writer = storage::sqlite::Connection::Open({.path = options.path,
+                                                         .writer = true,
+                                                         .synchronous_full = true,
+                                                         .busy_timeout_ms = 1000});
+        OTA_ASSERT_OK(writer);
+        auto migrations = storage::sqlite::EmbeddedMigrations();
+        ASSERT_GE(migrations.size(), 2u);
+        OTA_ASSERT_OK(storage::sqlite::ApplyMigrations(**writer, migrations.first(1)));
+        // Rows as a build with only 0001 wrote them.
+        OTA_ASSERT_OK((*writer)->ExecScript(
+            "INSERT INTO accounts VALUES (1, 'alice', 'AK', 's', 1, 1);"
+            "INSERT INTO instances VALUES (7, 1, 'iot-1', 1, 1);"
+            "INSERT INTO products (account_id, instance_id, product_key, product_name, "
+            "    product_secret, description, node_type, data_format, aliyun_commodity_code, "
+            "    auth_type, protocol_type, net_type, id2, category_key, validate_type, "
+            "    publish_auto, product_status, created_ms) "
+            "VALUES (1, 7, 'pk1', 'P', 'sec', 'd', 0, 1, 'iothub', 'secret', '', 3, 0, '', 0, 1, "
+            "    'DEVELOPMENT_STATUS', 10);"
+            "INSERT INTO devices (account_id, instance_id, iot_id, product_key, device_name, "
+            "    device_secret, nickname, status, firmware_version, ip_address, created_ms, "
+            "    modified_ms, active_ms, online_ms) "
+            "VALUES (1, 7, 'iot-a', 'pk1', 'dev-a', 'ds', '', 'ONLINE', '1.0', '', 11, 12, 13, 14);"
+            "INSERT INTO firmware (account_id, instance_id, firmware_id, firmware_name, "
+            "    firmware_desc, product_key, module_name, dest_version, src_version, type, "
+            "    sign_method, firmware_sign, firmware_size, firmware_url, need_to_verify, status, "
+            "    verify_progress, udi, created_ms, modified_ms) "
+            "VALUES (1, 7, 'fw1', 'F', '', 'pk1', 'default', '2.0', '', 0, 'MD5', 'sig', 100, "
+            "    'url', 0, -1, 0, '', 20, 21);"
+            "INSERT INTO firmware_files VALUES ('fw1', 0, 'a.bin', 'url-a', 5, 'm', 's');"
+            "INSERT INTO jobs (account_id, instance_id, job_id, firmware_id, product_key, "
+            "    job_type, selection_type, target_selection, job_status, job_desc, dynamic_mode, "
+            "    gray_percent, group_id, group_name, dn_list_file_url, retry_interval_min, "
+            "    retry_count, timeout_min, maximum_per_minute, overwrite_mode, multi_module_mode, "
+            "    need_push, need_confirm, download_protocol, schedule_ms, schedule_finish_ms, "
+            "    created_ms, modified_ms, start_ms, end_ms) "
+            "VALUES (1, 7, 'job1', 'fw1', 'pk1', 'UPGRADE_FIRMWARE', 'STATIC', 'ALL', "
+            "    'IN_PROGRESS', '', NULL, '', '', '', '', NULL, NULL, NULL, 100, 1, 0, 1, 0, "
+            "    'HTTPS', 0, 0, 30, 31, 32, 0);"
+            "INSERT INTO job_tags VALUES ('job1', 0, 'k', 'v');"
+            "INSERT INTO tasks (account_id, instance_id, task_id, job_id, firmware_id, iot_id, "
+            "    product_key, device_name, module_name, src_version, dest_version, status, "
+            "    progress, task_desc, job_created_ms, created_ms, modified_ms) "
+            "VALUES (1, 7, 'task1', 'job1', 'fw1', 'iot-a', 'pk1', 'dev-a', 'default', '1.0', "
+            "    '2.0', 'IN_PROGRESS', '50', 'd', 30, 40, 41);"));
+    }
+    auto opened = OpenSqliteStore(options);
+    OTA_ASSERT_OK(opened);
+    std::unique_ptr<domain::Store> store = std::move(opened).value();
+    const Scope scope{1, 7};
+    OTA_EXPECT_OK(store->Read([&](ReadTx& tx) -> Status {
+        OTA_ASSIGN_OR_RETURN(auto product, tx.FindProduct(scope, "pk1"));
+        EXPECT_TRUE(product.has_value());
+        OTA_ASSIGN_OR_RETURN(auto device, tx.FindDeviceByIotId(scope, "iot-a"));
+        EXPECT_TRUE(device.has_value());
+        OTA_ASSIGN_OR_RETURN(auto firmware, tx.FindFirmware(scope, "fw1"));
+        EXPECT_TRUE(firmware.has_value());
+        if (firmware) {
+            EXPECT_EQ(firmware->multi_files.size(), 1u);
+        }
+        OTA_ASSIGN_OR_RETURN(auto job, tx.FindJob(scope, "job1"));
+        EXPECT_TRUE(job.has_value());
+        if (job) {
+            EXPECT_EQ(job->tags.size(), 1u);
+        }
+        OTA_ASSIGN_OR_RETURN(auto task, tx.FindTask(scope, "task1"));
+        EXPECT_TRUE(task.has_value());
+        if (task) {
+            EXPECT_EQ(task->status, domain::TaskStatus::kInProgress);
+            EXPECT_EQ(task->progress, "50");
+            EXPECT_EQ(task->created_ms, 40);
+            // The new columns read as "not set".
+            EXPECT_EQ(task->retries_used, 0);
+            EXPECT_EQ(task->retry_at_ms, 0);
+            EXPECT_EQ(task->progress_started_ms, 0);
+            EXPECT_EQ(task->timeout_at_ms, 0);
+            EXPECT_EQ(task->notified_ms, 0);
+        }
+        OTA_ASSIGN_OR_RETURN(auto page, tx.ListTasksByJob(scope, "job1", std::nullopt, 0, 10));
+        EXPECT_EQ(page.total, 1);
+        OTA_ASSIGN_OR_RETURN(int64_t next, tx.NextDueTime());
+        EXPECT_EQ(next, 0);
+        return Ok();
+    }));
+    // The new tables and columns work on the upgraded file.
+    OTA_EXPECT_OK(store->Write([&](WriteTx& tx) -> Status {
+        OTA_TRY(tx.InsertModule(scope,
+                                domain::Module{.product_key = "pk1",
+                                               .module_name = "mcu",
+                                               .alias_name = "",
+                                               .desc = "",
+                                               .created_ms = 1,
+                                               .modified_ms = 1}));
+        OTA_ASSIGN_OR_RETURN(auto task, tx.FindTask(scope, "task1"));
+        if (!task) {
+            return MakeError(ErrorCode::kTaskNotFound);
+        }
+        task->timeout_at_ms = 5000;
+        OTA_TRY(tx.UpdateTask(scope, *task));
+        OTA_ASSIGN_OR_RETURN(int64_t apply_id, tx.NextApplyId());
+        EXPECT_EQ(apply_id, 1);
+        return Ok();
+    }));
+    OTA_EXPECT_OK(store->Read([&](ReadTx& tx) -> Status {
+        OTA_ASSIGN_OR_RETURN(auto due, tx.ListTasksDue(5000, 10));
+        EXPECT_EQ(due.size(), 1u);
+        return Ok();
+    }));
+    store.reset();
+    RawDb db(options.path);
+    EXPECT_EQ(db.Column("SELECT name FROM schema_version ORDER BY version", 0),
+              (std::vector<std::string>{"0001_init.sql", "0002_management_api.sql"}));
+    EXPECT_EQ(db.Column("PRAGMA foreign_key_check", 0), std::vector<std::string>{});
+    EXPECT_EQ(db.Column("PRAGMA integrity_check", 0), std::vector<std::string>{"ok"});
 }
 
 TEST_F(SqliteStoreTest, RecordsEachMigrationOnce) {

@@ -168,6 +168,11 @@ Task MakeTask(const Job& job,
     t.job_created_ms = job.created_ms;
     t.created_ms = created_ms;
     t.modified_ms = created_ms + 1;
+    t.retries_used = 2;
+    t.retry_at_ms = 0;  // FAILED tasks only; a NOTIFIED task with a retry time would be odd
+    t.progress_started_ms = created_ms + 2;
+    t.timeout_at_ms = 0;
+    t.notified_ms = created_ms + 4;
     return t;
 }
 
@@ -305,6 +310,64 @@ void ExpectSameTask(const Task& actual, const Task& expected) {
     EXPECT_EQ(actual.job_created_ms, expected.job_created_ms);
     EXPECT_EQ(actual.created_ms, expected.created_ms);
     EXPECT_EQ(actual.modified_ms, expected.modified_ms);
+    EXPECT_EQ(actual.retries_used, expected.retries_used);
+    EXPECT_EQ(actual.retry_at_ms, expected.retry_at_ms);
+    EXPECT_EQ(actual.progress_started_ms, expected.progress_started_ms);
+    EXPECT_EQ(actual.timeout_at_ms, expected.timeout_at_ms);
+    EXPECT_EQ(actual.notified_ms, expected.notified_ms);
+}
+
+void ExpectSameModule(const domain::Module& actual, const domain::Module& expected) {
+    EXPECT_EQ(actual.product_key, expected.product_key);
+    EXPECT_EQ(actual.module_name, expected.module_name);
+    EXPECT_EQ(actual.alias_name, expected.alias_name);
+    EXPECT_EQ(actual.desc, expected.desc);
+    EXPECT_EQ(actual.created_ms, expected.created_ms);
+    EXPECT_EQ(actual.modified_ms, expected.modified_ms);
+}
+
+void ExpectSameModuleVersion(const domain::ModuleVersion& actual,
+                             const domain::ModuleVersion& expected) {
+    EXPECT_EQ(actual.iot_id, expected.iot_id);
+    EXPECT_EQ(actual.product_key, expected.product_key);
+    EXPECT_EQ(actual.device_name, expected.device_name);
+    EXPECT_EQ(actual.module_name, expected.module_name);
+    EXPECT_EQ(actual.version, expected.version);
+    EXPECT_EQ(actual.modified_ms, expected.modified_ms);
+}
+
+void ExpectSameGroup(const domain::Group& actual, const domain::Group& expected) {
+    EXPECT_EQ(actual.group_id, expected.group_id);
+    EXPECT_EQ(actual.group_name, expected.group_name);
+    EXPECT_EQ(actual.group_desc, expected.group_desc);
+    EXPECT_EQ(actual.group_type, expected.group_type);
+    EXPECT_EQ(actual.dynamic_expression, expected.dynamic_expression);
+    EXPECT_EQ(actual.super_group_id, expected.super_group_id);
+    EXPECT_EQ(actual.created_ms, expected.created_ms);
+}
+
+void ExpectSameRegistration(const domain::BatchRegistration& actual,
+                            const domain::BatchRegistration& expected) {
+    EXPECT_EQ(actual.apply_id, expected.apply_id);
+    EXPECT_EQ(actual.product_key, expected.product_key);
+    EXPECT_EQ(actual.count, expected.count);
+    EXPECT_EQ(actual.status, expected.status);
+    EXPECT_EQ(actual.valid_names, expected.valid_names);
+    EXPECT_EQ(actual.invalid_names, expected.invalid_names);
+    EXPECT_EQ(actual.created_ms, expected.created_ms);
+    EXPECT_EQ(actual.modified_ms, expected.modified_ms);
+}
+
+void ExpectSameFile(const domain::StoredFile& actual, const domain::StoredFile& expected) {
+    EXPECT_EQ(actual.object_key, expected.object_key);
+    EXPECT_EQ(actual.kind, expected.kind);
+    EXPECT_EQ(actual.size, expected.size);
+    EXPECT_EQ(actual.md5, expected.md5);
+    EXPECT_EQ(actual.sha256, expected.sha256);
+    EXPECT_EQ(actual.created_ms, expected.created_ms);
+    EXPECT_EQ(actual.upload_deadline_ms, expected.upload_deadline_ms);
+    EXPECT_EQ(actual.uploaded_ms, expected.uploaded_ms);
+    EXPECT_EQ(actual.referenced, expected.referenced);
 }
 
 void StoreConformanceTest::SetUp() {

@@ -100,6 +100,13 @@ void ExpectSameDevice(const domain::Device& actual, const domain::Device& expect
 void ExpectSameFirmware(const domain::Firmware& actual, const domain::Firmware& expected);
 void ExpectSameJob(const domain::Job& actual, const domain::Job& expected);
 void ExpectSameTask(const domain::Task& actual, const domain::Task& expected);
+void ExpectSameModule(const domain::Module& actual, const domain::Module& expected);
+void ExpectSameModuleVersion(const domain::ModuleVersion& actual,
+                             const domain::ModuleVersion& expected);
+void ExpectSameGroup(const domain::Group& actual, const domain::Group& expected);
+void ExpectSameRegistration(const domain::BatchRegistration& actual,
+                            const domain::BatchRegistration& expected);
+void ExpectSameFile(const domain::StoredFile& actual, const domain::StoredFile& expected);
 
 /// Fixture: a fresh database with three scopes.
 ///   a1_: account A, its default instance; a2_: account A, a second instance;
