@@ -99,18 +99,11 @@ Status LoadConfigFile(const std::string& path, Config& config) {
     } catch (const Json::parse_error& e) {
         return ConfigError(path, std::string("is not valid JSON: ") + e.what());
     }
-    OTA_TRY(
-        CheckKeys(path,
-                  root,
-                  "",
-                  {"listen",
-                   "data",
-                   "log_level",
-                   "region_id",
-                   "limits",
-                   "throttling",
-                   "sqlite",
-                   "files"}));
+    OTA_TRY(CheckKeys(
+        path,
+        root,
+        "",
+        {"listen", "data", "log_level", "region_id", "limits", "throttling", "sqlite", "files"}));
     OTA_TRY(ReadString(path, root, "listen", config.listen));
     OTA_TRY(ReadString(path, root, "data", config.data_dir));
     OTA_TRY(ReadString(path, root, "region_id", config.rpc.env.region_id));
@@ -202,11 +195,11 @@ Status LoadConfigFile(const std::string& path, Config& config) {
     }
     if (root.contains("files")) {
         const Json& f = root.at("files");
-        OTA_TRY(CheckKeys(path,
-                          f,
-                          "files.",
-                          {"listen", "base_url", "upload_base_url", "max_upload_bytes",
-                           "form_ttl_s"}));
+        OTA_TRY(
+            CheckKeys(path,
+                      f,
+                      "files.",
+                      {"listen", "base_url", "upload_base_url", "max_upload_bytes", "form_ttl_s"}));
         FilesConfig& files = config.files;
         OTA_TRY(ReadString(path, f, "listen", files.listen));
         OTA_TRY(ReadString(path, f, "base_url", files.base_url));

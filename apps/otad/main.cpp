@@ -127,9 +127,9 @@ Result<std::string> LoadOrCreateSecret(const std::filesystem::path& path) {
     const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd >= 0) {
         const std::string secret = crypto::RandomBytes(kSecretBytes);
-        const bool ok = ::write(fd, secret.data(), secret.size()) ==
-                            static_cast<ssize_t>(secret.size()) &&
-                        ::fsync(fd) == 0;
+        const bool ok =
+            ::write(fd, secret.data(), secret.size()) == static_cast<ssize_t>(secret.size()) &&
+            ::fsync(fd) == 0;
         ::close(fd);
         if (!ok) {
             ::unlink(path.c_str());
@@ -195,8 +195,7 @@ class Collector {
             lock.unlock();
             auto collected = files_.CollectExpired(SystemClock::Instance().NowMs());
             if (!collected.ok()) {
-                log::Warn("collecting expired files failed: " +
-                          ErrorText(collected.error()));
+                log::Warn("collecting expired files failed: " + ErrorText(collected.error()));
             } else if (*collected > 0) {
                 log::Info("collected " + std::to_string(*collected) + " expired files");
             }

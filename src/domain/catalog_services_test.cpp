@@ -337,6 +337,17 @@ TEST_F(CatalogTest, GroupNamesAndDescriptions) {
     EXPECT_EQ(CodeOf(services_->CreateGroup(scope_, cmd)), ErrorCode::kInvalidFormattedParameter);
 }
 
+TEST_F(CatalogTest, AtMostAThousandGroupsPerInstance) {
+    for (int i = 0; i < 1000; ++i) {
+        ASSERT_TRUE(MakeGroup("grp_" + std::to_string(i)).ok()) << i;
+    }
+    EXPECT_EQ(CodeOf(MakeGroup("grp_1000")), ErrorCode::kGroupQuotaExceeded);
+    const Scope b = MakeTenant("tenant-b");
+    CreateGroupCommand cmd;
+    cmd.group_name = "grp_1000";
+    EXPECT_TRUE(services_->CreateGroup(b, cmd).ok());  // the quota is per instance
+}
+
 TEST_F(CatalogTest, SubGroupsNestUnderExistingStaticGroups) {
     auto root = MakeGroup("root_group");
     ASSERT_TRUE(root.ok());

@@ -1,6 +1,7 @@
 #include "domain/services.hpp"
 
 #include "common/crypto.hpp"
+#include "common/http_message.hpp"
 #include "common/text.hpp"
 #include "domain/service_helpers.hpp"
 #include "domain/validation.hpp"
@@ -296,7 +297,9 @@ Result<Firmware> Services::CreateFirmware(const Scope& scope, const CreateFirmwa
     f.firmware_name = cmd.firmware_name;
     f.firmware_desc = cmd.firmware_desc;
     f.product_key = cmd.product_key;
-    f.module_name = cmd.module_name.empty() ? "default" : cmd.module_name;
+    f.module_name = cmd.module_name.empty() || EqualsIgnoreCase(cmd.module_name, "default")
+                        ? "default"
+                        : cmd.module_name;
     f.dest_version = cmd.dest_version;
     f.type = static_cast<int>(cmd.type.value_or(0));
     if (f.type != 0 && f.type != 1) {
@@ -383,7 +386,11 @@ Result<Firmware> Services::CreateFirmware(const Scope& scope, const CreateFirmwa
             return MakeError(ErrorCode::kProductNotFound);
         }
         if (f.module_name != "default") {
-            return MakeError(ErrorCode::kModuleNotFound);
+            OTA_ASSIGN_OR_RETURN(auto module, tx.FindModule(scope, cmd.product_key, f.module_name));
+            if (!module) {
+                return MakeError(ErrorCode::kModuleNotFound);
+            }
+            f.module_name = module->module_name;  // the stored spelling
         }
         OTA_ASSIGN_OR_RETURN(bool taken, tx.FirmwareNameExists(scope, f.firmware_name));
         if (taken) {

@@ -72,9 +72,8 @@ TEST(DiskBlobStoreTest, NamesThatAreNotDigestsNeverReachTheFileSystem) {
     auto store = DiskBlobStore::Open(dir.Sub("blobs"), dir.Sub("spool"));
     ASSERT_TRUE(store.ok());
     DiskBlobStore& blobs = **store;
-    for (std::string_view bad : {std::string_view("../../etc/passwd"),
-                                 std::string_view(""),
-                                 std::string_view("ABCDEF")}) {
+    for (std::string_view bad :
+         {std::string_view("../../etc/passwd"), std::string_view(""), std::string_view("ABCDEF")}) {
         EXPECT_EQ(blobs.PathOf(bad), "");
         EXPECT_EQ(blobs.ReadAll(bad, 10).error().code, ErrorCode::kFileNotFound);
         EXPECT_TRUE(blobs.Remove(bad).ok());

@@ -160,8 +160,7 @@ HttpResponse DownloadHandler::Handle(const HttpRequest& request) {
     response.headers.push_back({"Accept-Ranges", "bytes"});
     response.headers.push_back({"ETag", "\"" + target->sha256.substr(0, 32) + "\""});
     const std::string* range_header = request.FindHeader("Range");
-    const RangeRequest range =
-        range_header ? ParseRange(*range_header, total) : RangeRequest{};
+    const RangeRequest range = range_header ? ParseRange(*range_header, total) : RangeRequest{};
     switch (range.kind) {
         case RangeRequest::Kind::kUnsatisfiable: {
             HttpResponse r = fail(416, "InvalidRange", "The requested range cannot be satisfied.");

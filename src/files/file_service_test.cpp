@@ -142,7 +142,10 @@ TEST_F(FileServicePureTest, UnknownSuffixIsRefusedBeforeTheStore) {
 }
 
 TEST(ParseDeviceListTest, SplitsTrimsAndBounds) {
-    auto names = domain::ParseDeviceList("\xEF\xBB\xBF" "dev1\r\ndev2, dev3 ,\n\n\"dev4\"\t\r\n,dev5", 10);
+    auto names = domain::ParseDeviceList(
+        "\xEF\xBB\xBF"
+        "dev1\r\ndev2, dev3 ,\n\n\"dev4\"\t\r\n,dev5",
+        10);
     ASSERT_TRUE(names.ok());
     EXPECT_EQ(*names, (std::vector<std::string>{"dev1", "dev2", "dev3", "dev4", "dev5"}));
     EXPECT_TRUE(domain::ParseDeviceList("", 10)->empty());

@@ -67,9 +67,8 @@ bool ForEachParameter(std::string_view params, Fn fn) {
             }
         } else {
             const size_t end = params.find(';', i);
-            value = std::string(
-                Trim(params.substr(i, end == std::string_view::npos ? std::string_view::npos
-                                                                    : end - i)));
+            value = std::string(Trim(params.substr(
+                i, end == std::string_view::npos ? std::string_view::npos : end - i)));
             i = end == std::string_view::npos ? params.size() : end;
         }
         fn(name, std::move(value));
@@ -94,13 +93,12 @@ Result<std::string> BoundaryFromContentType(std::string_view content_type) {
     const size_t semi = content_type.find(';');
     std::string boundary;
     if (semi != std::string_view::npos) {
-        const bool ok = ForEachParameter(content_type.substr(semi + 1),
-                                         [&](std::string_view name, std::string value) {
-                                             if (EqualsIgnoreCase(name, "boundary") &&
-                                                 boundary.empty()) {
-                                                 boundary = std::move(value);
-                                             }
-                                         });
+        const bool ok = ForEachParameter(
+            content_type.substr(semi + 1), [&](std::string_view name, std::string value) {
+                if (EqualsIgnoreCase(name, "boundary") && boundary.empty()) {
+                    boundary = std::move(value);
+                }
+            });
         if (!ok) {
             return Malformed("The Content-Type header is malformed.");
         }
@@ -196,8 +194,8 @@ Result<bool> MultipartParser::Step() {
             return true;
         }
         case State::kHeaders: {
-            size_t block_end = 0;   // end of the header lines, including the last CRLF
-            size_t consumed = 0;    // including the empty line
+            size_t block_end = 0;  // end of the header lines, including the last CRLF
+            size_t consumed = 0;   // including the empty line
             if (pending_.size() >= 2 && pending_.compare(0, 2, "\r\n") == 0) {
                 consumed = 2;
             } else {
@@ -243,8 +241,7 @@ Result<bool> MultipartParser::Step() {
 
 Status MultipartParser::ParsePartHeaders(std::string_view block) {
     if (++parts_ > limits_.max_parts) {
-        return Malformed("The form has more than " + std::to_string(limits_.max_parts) +
-                         " parts.");
+        return Malformed("The form has more than " + std::to_string(limits_.max_parts) + " parts.");
     }
     std::string name;
     bool has_name = false;

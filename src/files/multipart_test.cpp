@@ -58,8 +58,8 @@ TEST(MultipartTest, BoundaryFromContentType) {
     EXPECT_FALSE(BoundaryFromContentType("multipart/form-data").ok());
     EXPECT_FALSE(BoundaryFromContentType("multipart/form-data; boundary=").ok());
     EXPECT_FALSE(BoundaryFromContentType("multipart/form-data; boundary=\"open").ok());
-    EXPECT_FALSE(BoundaryFromContentType("multipart/form-data; boundary=" + std::string(71, 'x'))
-                     .ok());
+    EXPECT_FALSE(
+        BoundaryFromContentType("multipart/form-data; boundary=" + std::string(71, 'x')).ok());
     EXPECT_FALSE(BoundaryFromContentType("application/x-www-form-urlencoded").ok());
     EXPECT_TRUE(IsMultipartFormData(" multipart/form-data;boundary=x"));
     EXPECT_FALSE(IsMultipartFormData("multipart/mixed; boundary=x"));
@@ -110,8 +110,8 @@ TEST(MultipartTest, EveryWayOfSplittingTheInputGivesTheSameResult) {
 
 TEST(MultipartTest, EmptyFileAndPaddingAfterTheDelimiter) {
     const std::string b(kBoundary);
-    const std::string body = "--" + b + "  \t\r\nContent-Disposition: form-data; name=file\r\n\r\n\r\n--" +
-                             b + "--";
+    const std::string body =
+        "--" + b + "  \t\r\nContent-Disposition: form-data; name=file\r\n\r\n\r\n--" + b + "--";
     Parsed p = Parse(body);
     ASSERT_TRUE(p.status.ok()) << p.status.error().message;
     EXPECT_TRUE(p.parser->has_file());
@@ -126,7 +126,8 @@ TEST(MultipartTest, EpilogueIsIgnored) {
 
 TEST(MultipartTest, MalformedInputsAreRefused) {
     const std::string b(kBoundary);
-    const std::string part = "--" + b + "\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nv\r\n";
+    const std::string part =
+        "--" + b + "\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nv\r\n";
     struct Case {
         std::string name;
         std::string body;
@@ -137,14 +138,19 @@ TEST(MultipartTest, MalformedInputsAreRefused) {
         {"empty body", ""},
         {"no delimiter at all", std::string(100, 'x')},
         {"garbage after delimiter", "--" + b + "xx\r\n"},
-        {"header without colon", "--" + b + "\r\nContent-Disposition form-data\r\n\r\nv\r\n--" + b + "--"},
+        {"header without colon",
+         "--" + b + "\r\nContent-Disposition form-data\r\n\r\nv\r\n--" + b + "--"},
         {"no name", "--" + b + "\r\nContent-Disposition: form-data\r\n\r\nv\r\n--" + b + "--"},
-        {"not form-data", "--" + b + "\r\nContent-Disposition: attachment; name=a\r\n\r\nv\r\n--" + b + "--"},
+        {"not form-data",
+         "--" + b + "\r\nContent-Disposition: attachment; name=a\r\n\r\nv\r\n--" + b + "--"},
         {"no disposition", "--" + b + "\r\nContent-Type: text/plain\r\n\r\nv\r\n--" + b + "--"},
-        {"unclosed quote", "--" + b + "\r\nContent-Disposition: form-data; name=\"a\r\n\r\nv\r\n--" + b + "--"},
-        {"two files", "--" + b + "\r\nContent-Disposition: form-data; name=file\r\n\r\n1\r\n--" + b +
-                          "\r\nContent-Disposition: form-data; name=File\r\n\r\n2\r\n--" + b + "--"},
-        {"folded header", "--" + b + "\r\nContent-Disposition: form-data;\r\n name=a\r\n\r\nv\r\n--" + b + "--"},
+        {"unclosed quote",
+         "--" + b + "\r\nContent-Disposition: form-data; name=\"a\r\n\r\nv\r\n--" + b + "--"},
+        {"two files",
+         "--" + b + "\r\nContent-Disposition: form-data; name=file\r\n\r\n1\r\n--" + b +
+             "\r\nContent-Disposition: form-data; name=File\r\n\r\n2\r\n--" + b + "--"},
+        {"folded header",
+         "--" + b + "\r\nContent-Disposition: form-data;\r\n name=a\r\n\r\nv\r\n--" + b + "--"},
     };
     for (const Case& c : cases) {
         for (size_t piece : {size_t{0}, size_t{1}, size_t{7}}) {
@@ -174,26 +180,27 @@ TEST(MultipartTest, LimitsAreEnforced) {
                     .status.ok());
     // Field one byte too large; files are not bounded by the field limit.
     EXPECT_FALSE(Parse(field("a", std::string(11, 'v')) + "--" + b + "--", 0, limits).status.ok());
-    EXPECT_TRUE(Parse(field("file", std::string(1000, 'v')) + "--" + b + "--", 0, limits).status.ok());
+    EXPECT_TRUE(
+        Parse(field("file", std::string(1000, 'v')) + "--" + b + "--", 0, limits).status.ok());
     // Too many parts.
-    EXPECT_FALSE(Parse(field("a", "") + field("b", "") + field("c", "") + field("d", "") + "--" +
-                           b + "--",
-                       0,
-                       limits)
-                     .status.ok());
+    EXPECT_FALSE(
+        Parse(field("a", "") + field("b", "") + field("c", "") + field("d", "") + "--" + b + "--",
+              0,
+              limits)
+            .status.ok());
     // Part headers too large, whether or not they end.
-    const std::string big_header = "--" + b + "\r\nContent-Disposition: form-data; name=a\r\nX: " +
-                                   std::string(300, 'h');
+    const std::string big_header =
+        "--" + b + "\r\nContent-Disposition: form-data; name=a\r\nX: " + std::string(300, 'h');
     EXPECT_FALSE(Parse(big_header, 0, limits).status.ok());
     EXPECT_FALSE(Parse(big_header + "\r\n\r\nv\r\n--" + b + "--", 5, limits).status.ok());
     // Preamble too long.
-    EXPECT_FALSE(Parse(std::string(60, 'p') + field("a", "") + "--" + b + "--", 0, limits).status.ok());
+    EXPECT_FALSE(
+        Parse(std::string(60, 'p') + field("a", "") + "--" + b + "--", 0, limits).status.ok());
 }
 
 TEST(MultipartTest, SinkErrorsStopTheParse) {
-    MultipartParser parser(kBoundary, {}, [](std::string_view) {
-        return InternalError("disk full");
-    });
+    MultipartParser parser(
+        kBoundary, {}, [](std::string_view) { return InternalError("disk full"); });
     const Status st = parser.Feed(Body(std::string(500, 'x')));
     ASSERT_FALSE(st.ok());
     EXPECT_EQ(st.error().code, ErrorCode::kInternal);

@@ -51,7 +51,8 @@ HttpResponse OssError(int status,
     response.headers.push_back({"x-oss-request-id", request_id});
     response.body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>\n  <Code>" +
                     XmlEscape(code) + "</Code>\n  <Message>" + XmlEscape(message) +
-                    "</Message>\n  <RequestId>" + request_id + "</RequestId>\n  <HostId>otad</HostId>\n</Error>\n";
+                    "</Message>\n  <RequestId>" + request_id +
+                    "</RequestId>\n  <HostId>otad</HostId>\n</Error>\n";
     response.log.request_id = request_id;
     response.log.code = std::string(code);
     return response;

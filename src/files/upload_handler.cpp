@@ -64,7 +64,8 @@ HttpResponse ErrorFor(const Error& error, const std::string& request_id) {
         case ErrorCode::kMissingParameter:
             return OssError(400, "InvalidArgument", error.message, request_id);
         default:
-            log::Error("upload failed: " + (error.internal.empty() ? error.message : error.internal));
+            log::Error("upload failed: " +
+                       (error.internal.empty() ? error.message : error.internal));
             return OssError(500,
                             "InternalError",
                             "We encountered an internal error. Please try again.",
@@ -174,9 +175,11 @@ HttpResponse UploadHandler::Handle(const HttpRequest& request) {
         response.status = 201;
         response.content_type = "application/xml";
         response.headers.push_back({"Location", location});
-        response.body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<PostResponse>\n  <Bucket>otad</Bucket>\n  <Location>" +
-                        XmlEscape(location) + "</Location>\n  <Key>" + XmlEscape(form.object_key) +
-                        "</Key>\n  <ETag>" + XmlEscape(etag) + "</ETag>\n</PostResponse>\n";
+        response.body =
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<PostResponse>\n  <Bucket>otad</Bucket>\n "
+            " <Location>" +
+            XmlEscape(location) + "</Location>\n  <Key>" + XmlEscape(form.object_key) +
+            "</Key>\n  <ETag>" + XmlEscape(etag) + "</ETag>\n</PostResponse>\n";
     } else {
         response.status = 204;
     }

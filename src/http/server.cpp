@@ -509,10 +509,9 @@ asio::awaitable<void> Session::Serve() {
             std::min<size_t>(options.max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
         // The real limit is chosen once the headers tell whether this is an upload; until then
         // the parser must not refuse a Content-Length that an upload may have.
-        parser.body_limit(options.is_upload
-                              ? std::max<std::uint64_t>(options.max_body_bytes,
-                                                        options.max_upload_bytes)
-                              : static_cast<std::uint64_t>(options.max_body_bytes));
+        parser.body_limit(options.is_upload ? std::max<std::uint64_t>(options.max_body_bytes,
+                                                                      options.max_upload_bytes)
+                                            : static_cast<std::uint64_t>(options.max_body_bytes));
 
         stream_.expires_after(options.read_timeout);
         co_await bhttp::async_read_header(
@@ -532,8 +531,8 @@ asio::awaitable<void> Session::Serve() {
         }
         if (!ec && !parser.is_done()) {
             const bool upload = options.is_upload && options.is_upload(request);
-            const std::uint64_t limit =
-                upload ? options.max_upload_bytes : static_cast<std::uint64_t>(options.max_body_bytes);
+            const std::uint64_t limit = upload ? options.max_upload_bytes
+                                               : static_cast<std::uint64_t>(options.max_body_bytes);
             if (parser.content_length() && *parser.content_length() > limit) {
                 ec = bhttp::error::body_limit;
             } else {

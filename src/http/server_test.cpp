@@ -858,8 +858,8 @@ TEST_F(HttpServerTest, LargeChunkedUploadIsSpooledBeyondTheBodyLimit) {
     StartServer(options, DescribeBody);
     const std::string body = Pattern(3 * 1024 * 1024 + 17);
     Client client(port_);
-    ASSERT_TRUE(client.Send(
-        "POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"));
+    ASSERT_TRUE(
+        client.Send("POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"));
     size_t sent = 0;
     while (sent < body.size()) {
         const size_t n = std::min<size_t>(100'000, body.size() - sent);
@@ -897,9 +897,9 @@ TEST_F(HttpServerTest, UploadLimitsAndTheOrdinaryBodyLimitStillApply) {
     {
         // Announced too large: refused before any body byte is read.
         Client client(port_);
-        ASSERT_TRUE(client.Send(
-            "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 65537\r\n"
-            "Expect: 100-continue\r\n\r\n"));
+        ASSERT_TRUE(
+            client.Send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 65537\r\n"
+                        "Expect: 100-continue\r\n\r\n"));
         auto response = client.Read();
         ASSERT_TRUE(response);
         EXPECT_EQ(response->status, 413);
@@ -908,8 +908,8 @@ TEST_F(HttpServerTest, UploadLimitsAndTheOrdinaryBodyLimitStillApply) {
     {
         // Chunked and too large: refused once the limit is crossed.
         Client client(port_);
-        ASSERT_TRUE(client.Send(
-            "POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"));
+        ASSERT_TRUE(
+            client.Send("POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"));
         std::string chunks;
         for (int i = 0; i < 20; ++i) {
             chunks += "1000\r\n" + std::string(4096, 'c') + "\r\n";
@@ -931,8 +931,9 @@ TEST_F(HttpServerTest, UploadLimitsAndTheOrdinaryBodyLimitStillApply) {
     }
     {
         Client client(port_);
-        ASSERT_TRUE(client.Send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 65536\r\n\r\n" +
-                                std::string(65536, 'u')));
+        ASSERT_TRUE(
+            client.Send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 65536\r\n\r\n" +
+                        std::string(65536, 'u')));
         auto response = client.Read();
         ASSERT_TRUE(response);
         EXPECT_EQ(response->status, 200);

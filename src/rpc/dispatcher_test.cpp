@@ -1,6 +1,7 @@
 #include "rpc/dispatcher.hpp"
 
 #include "common/time_format.hpp"
+#include "domain/file_service.hpp"
 #include "rpc/signature/percent_encode.hpp"
 #include "rpc/signature/v1_signature.hpp"
 #include "storage/sqlite/sqlite_store.hpp"
@@ -13,6 +14,15 @@ namespace otad::rpc {
 namespace {
 
 constexpr int64_t kNow = 1'716'193'800'000;  // 2024-05-20T08:30:00Z
+
+// Blob bytes are not needed by these tests.
+class NoBlobs final : public domain::BlobStore {
+  public:
+    Result<std::string> ReadAll(std::string_view, size_t) override {
+        return MakeError(ErrorCode::kFileNotFound);
+    }
+    Status Remove(std::string_view) override { return Ok(); }
+};
 
 // Drives the dispatcher with V1 GET requests. The signer here is the server's own; the
 // vendor's vectors are checked in the signature tests and the official SDKs in the compat suite.
@@ -35,10 +45,15 @@ class DispatcherTest : public ::testing::Test {
         instance_ = a->instance.instance_id;
         DispatcherOptions options_rpc;
         options_rpc.throttling.per_action_qps["QueryProduct"] = 2;
-        dispatcher_ = std::make_unique<Dispatcher>(*services_, clock_, options_rpc);
+        domain::FileServiceOptions file_options;
+        file_options.upload_base_url = "http://127.0.0.1:8080";
+        file_options.secret = std::string(32, 's');
+        files_ = std::make_unique<domain::FileService>(*store_, blobs_, clock_, file_options);
+        dispatcher_ = std::make_unique<Dispatcher>(*services_, *files_, clock_, options_rpc);
     }
     void TearDown() override {
         dispatcher_.reset();
+        files_.reset();
         services_.reset();
         store_.reset();
         std::filesystem::remove_all(dir_);
@@ -76,6 +91,8 @@ class DispatcherTest : public ::testing::Test {
     ManualClock clock_{kNow};
     std::unique_ptr<domain::Store> store_;
     std::unique_ptr<domain::Services> services_;
+    NoBlobs blobs_;
+    std::unique_ptr<domain::FileService> files_;
     std::unique_ptr<Dispatcher> dispatcher_;
     std::string instance_;
     int nonce_ = 0;

@@ -8,9 +8,8 @@
 #include "storage/sqlite/sqlite_store.hpp"
 #include "support.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 namespace otad::integration {
 namespace {
@@ -32,8 +31,8 @@ class FileServiceTest : public ::testing::Test {
         services_ = std::make_unique<domain::Services>(*store_, clock_);
         scope_ = Scope("a");
         other_scope_ = Scope("b");
-        blobs_ = std::move(files::DiskBlobStore::Open(dir_.Sub("blobs"), dir_.Sub("spool")))
-                     .value();
+        blobs_ =
+            std::move(files::DiskBlobStore::Open(dir_.Sub("blobs"), dir_.Sub("spool"))).value();
         domain::FileServiceOptions o;
         o.upload_base_url = std::string(kBase);
         o.download_base_url = "http://ota.example.com";
@@ -124,7 +123,8 @@ TEST_F(FileServiceTest, FormHasTheShapeOfAnOssPostPolicy) {
     ASSERT_TRUE(policy);
     const auto json = nlohmann::json::parse(*policy);
     EXPECT_EQ(json["expiration"], "2024-05-20T08:31:00.000Z");
-    EXPECT_EQ(json["conditions"][0], nlohmann::json::parse(R"(["content-length-range",0,1048576000])"));
+    EXPECT_EQ(json["conditions"][0],
+              nlohmann::json::parse(R"(["content-length-range",0,1048576000])"));
     EXPECT_EQ(json["conditions"][1][0], "eq");
     EXPECT_EQ(json["conditions"][1][1], "$key");
     EXPECT_EQ(json["conditions"][1][2], file.object_key);
@@ -160,21 +160,20 @@ TEST_F(FileServiceTest, UploadIsRecordedAndResolvable) {
     EXPECT_EQ(accepted->file.uploaded_ms, kNow + 59'000);
 
     // The object URL resolves, with or without a query, and through the download base too.
-    for (const std::string& url :
-         {form->object_url,
-          form->object_url + "?Expires=1&OSSAccessKeyId=x",
-          "http://ota.example.com/" + form->file.object_key}) {
+    for (const std::string& url : {form->object_url,
+                                   form->object_url + "?Expires=1&OSSAccessKeyId=x",
+                                   "http://ota.example.com/" + form->file.object_key}) {
         auto resolved = Resolve(scope_, url);
         ASSERT_TRUE(resolved.ok()) << url;
         ASSERT_TRUE(resolved->has_value()) << url;
         EXPECT_EQ((*resolved)->sha256, Sha256Hex("firmware v1"));
     }
     // Foreign URLs are not ours to judge.
-    for (const std::string& url : {std::string("https://bucket.oss-cn-shanghai.aliyuncs.com/") +
-                                       form->file.object_key,
-                                   std::string(kBase),
-                                   std::string(kBase) + "/",
-                                   std::string("http://127.0.0.1:80800/x")}) {
+    for (const std::string& url :
+         {std::string("https://bucket.oss-cn-shanghai.aliyuncs.com/") + form->file.object_key,
+          std::string(kBase),
+          std::string(kBase) + "/",
+          std::string("http://127.0.0.1:80800/x")}) {
         auto resolved = Resolve(scope_, url);
         ASSERT_TRUE(resolved.ok()) << url;
         EXPECT_FALSE(resolved->has_value()) << url;
@@ -256,13 +255,19 @@ TEST_F(FileServiceTest, UnreferencedUploadsExpireAndAreCollected) {
     ASSERT_TRUE(collected.ok());
     EXPECT_EQ(*collected, 0);
 
+    // Uploads expire an hour after they arrived, forms an hour after their validity ended.
     clock_.Advance(60 * 60'000 + 1);
+    EXPECT_EQ(Resolve(scope_, unused->object_url).error().code, ErrorCode::kFileNotFound);
+    collected = files_->CollectExpired(clock_.NowMs());
+    ASSERT_TRUE(collected.ok());
+    EXPECT_EQ(*collected, 2);  // unused, lonely
+    clock_.Advance(60'000);
     EXPECT_EQ(Resolve(scope_, unused->object_url).error().code, ErrorCode::kFileNotFound);
     EXPECT_TRUE(Resolve(scope_, used->object_url).ok());
 
     collected = files_->CollectExpired(clock_.NowMs());
     ASSERT_TRUE(collected.ok());
-    EXPECT_EQ(*collected, 3);  // unused, lonely, never
+    EXPECT_EQ(*collected, 1);  // never
     EXPECT_TRUE(Find(scope_, used->file.object_key));
     EXPECT_FALSE(Find(scope_, unused->file.object_key));
     EXPECT_FALSE(Find(scope_, lonely->file.object_key));
@@ -337,7 +342,8 @@ TEST_F(FileServiceTest, DownloadUrlsByObjectKeyLookTheFileUp) {
     ASSERT_TRUE(target.ok()) << target.error().message;
     EXPECT_EQ(target->sha256, Sha256Hex("image"));
     EXPECT_EQ(target->size, 5);
-    EXPECT_EQ(target->file_name, form->file.object_key.substr(form->file.object_key.rfind('/') + 1));
+    EXPECT_EQ(target->file_name,
+              form->file.object_key.substr(form->file.object_key.rfind('/') + 1));
 }
 
 }  // namespace

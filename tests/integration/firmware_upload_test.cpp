@@ -16,9 +16,8 @@
 #include "storage/sqlite/sqlite_store.hpp"
 #include "support.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <filesystem>
@@ -37,18 +36,19 @@ class FirmwareUploadTest : public ::testing::Test {
         sqlite.synchronous_full = false;
         store_ = std::move(storage::sqlite::OpenSqliteStore(sqlite)).value();
         services_ = std::make_unique<domain::Services>(*store_, clock_);
-        ASSERT_TRUE(services_
-                        ->CreateAccount("files", std::make_pair(std::string(kAccessKeyId),
-                                                                std::string(kSecret)))
-                        .ok());
-        blobs_ = std::move(files::DiskBlobStore::Open(dir_.Sub("files/blobs"),
-                                                      dir_.Sub("files/spool")))
-                     .value();
+        ASSERT_TRUE(
+            services_
+                ->CreateAccount("files",
+                                std::make_pair(std::string(kAccessKeyId), std::string(kSecret)))
+                .ok());
+        blobs_ =
+            std::move(files::DiskBlobStore::Open(dir_.Sub("files/blobs"), dir_.Sub("files/spool")))
+                .value();
         domain::FileServiceOptions options;
         options.secret = crypto::RandomBytes(32);
         files_ = std::make_unique<domain::FileService>(*store_, *blobs_, clock_, options);
-        dispatcher_ = std::make_unique<rpc::Dispatcher>(*services_, *files_, clock_,
-                                                        rpc::DispatcherOptions{});
+        dispatcher_ = std::make_unique<rpc::Dispatcher>(
+            *services_, *files_, clock_, rpc::DispatcherOptions{});
         uploads_ = std::make_unique<files::UploadHandler>(*files_, *blobs_, clock_);
         downloads_ = std::make_unique<files::DownloadHandler>(*files_, *blobs_, clock_);
 
@@ -125,10 +125,10 @@ class FirmwareUploadTest : public ::testing::Test {
         const std::string boundary = "9431149156168";
         const std::string body = MultipartBody(boundary, fields, "firmware.bin", content);
         HttpClient client(port_);
-        return client.Exchange("POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: aliyun-sdk\r\n"
-                               "Content-Type: multipart/form-data; boundary=" +
-                               boundary + "\r\nContent-Length: " + std::to_string(body.size()) +
-                               "\r\n\r\n" + body);
+        return client.Exchange(
+            "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: aliyun-sdk\r\n"
+            "Content-Type: multipart/form-data; boundary=" +
+            boundary + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
     }
 
     std::string PathAndQuery(const std::string& url) { return url.substr(base_.size()); }
@@ -151,8 +151,14 @@ TEST_F(FirmwareUploadTest, UploadThroughTheFormThenDownloadByRanges) {
     const nlohmann::json form = Call("GenerateOTAUploadURL", {{"FileSuffix", "bin"}});
     ASSERT_EQ(form["Success"], true) << form.dump();
     const nlohmann::json& data = form["Data"];
-    for (const char* field : {"FirmwareUrl", "Host", "Key", "OSSAccessKeyId", "ObjectStorage",
-                              "Policy", "Signature", "UtcCreate"}) {
+    for (const char* field : {"FirmwareUrl",
+                              "Host",
+                              "Key",
+                              "OSSAccessKeyId",
+                              "ObjectStorage",
+                              "Policy",
+                              "Signature",
+                              "UtcCreate"}) {
         EXPECT_TRUE(data.contains(field)) << field;
     }
     EXPECT_EQ(data["ObjectStorage"], "OSS");
@@ -196,8 +202,9 @@ TEST_F(FirmwareUploadTest, UploadThroughTheFormThenDownloadByRanges) {
                         auto account = tx.FindAccountByAccessKey(kAccessKeyId);
                         auto instance = tx.FindDefaultInstance((*account)->id);
                         const domain::Scope scope{(*account)->id, (*instance)->id};
-                        OTA_ASSIGN_OR_RETURN(stored,
-                                             files_->ResolveUrl(tx, scope, data["FirmwareUrl"]));
+                        OTA_ASSIGN_OR_RETURN(
+                            stored,
+                            files_->ResolveUrl(tx, scope, data["FirmwareUrl"].get<std::string>()));
                         return Ok();
                     })
                     .ok());

@@ -116,7 +116,7 @@ class HttpClient {
             value.erase(0, value.find_first_not_of(' '));
             r.headers[Lower(line.substr(0, colon))] = value;
         }
-        if (head) {
+        if (head || r.status == 204 || r.status == 304) {
             return r;
         }
         const size_t length = static_cast<size_t>(std::stoul(r.Header("Content-Length")));
