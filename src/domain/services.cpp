@@ -3,6 +3,7 @@
 #include "common/crypto.hpp"
 #include "common/http_message.hpp"
 #include "common/text.hpp"
+#include "domain/file_service.hpp"
 #include "domain/service_helpers.hpp"
 #include "domain/validation.hpp"
 
@@ -379,6 +380,46 @@ Result<Firmware> Services::CreateFirmware(const Scope& scope, const CreateFirmwa
     f.udi = cmd.udi;
     f.created_ms = clock_.NowMs();
     f.modified_ms = f.created_ms;
+    // Resolves an otad object URL to its upload and fills (or checks) size and digests.
+    auto UseUploadedFile = [&](WriteTx& tx,
+                               const Scope& s,
+                               const std::string& url,
+                               SignMethod sign_method,
+                               bool size_declared,
+                               int64_t& size,
+                               bool sign_declared,
+                               std::string& sign,
+                               std::string* md5) -> Status {
+        if (files_ == nullptr) {
+            return Ok();
+        }
+        OTA_ASSIGN_OR_RETURN(auto stored, files_->ResolveUrl(tx, s, url));
+        if (!stored) {
+            return Ok();  // an external URL: taken as declared
+        }
+        if (stored->kind != FileKind::kFirmware) {
+            return MakeError(ErrorCode::kFileNotFound, "The URL names a device-list file.");
+        }
+        const std::string& digest = sign_method == SignMethod::kMd5 ? stored->md5 : stored->sha256;
+        if (size_declared && size != stored->size) {
+            return MakeError(ErrorCode::kFirmwareFileMismatch,
+                             "The declared size " + std::to_string(size) +
+                                 " differs from the uploaded file's " +
+                                 std::to_string(stored->size) + " bytes.");
+        }
+        if ((sign_declared && sign != digest) ||
+            (md5 != nullptr && !md5->empty() && *md5 != stored->md5)) {
+            return MakeError(ErrorCode::kFirmwareFileMismatch,
+                             "The declared sign differs from the uploaded file's digest.");
+        }
+        size = stored->size;
+        sign = digest;
+        if (md5 != nullptr) {
+            *md5 = stored->md5;
+        }
+        stored->referenced = true;
+        return tx.UpdateFile(s, *stored);
+    };
 
     OTA_TRY(store_.Write([&](WriteTx& tx) -> Status {
         OTA_ASSIGN_OR_RETURN(auto product, tx.FindProduct(scope, cmd.product_key));
@@ -399,6 +440,33 @@ Result<Firmware> Services::CreateFirmware(const Scope& scope, const CreateFirmwa
         OTA_ASSIGN_OR_RETURN(int64_t count, tx.CountFirmware(scope));
         if (count >= limits_.max_firmware_per_instance) {
             return MakeError(ErrorCode::kFirmwareQuotaExceeded);
+        }
+        // Files uploaded to otad: size and digests come from the upload, and what the caller
+        // declared must agree with them.
+        if (f.multi_files.empty()) {
+            OTA_TRY(UseUploadedFile(tx,
+                                    scope,
+                                    f.firmware_url,
+                                    f.sign_method,
+                                    cmd.firmware_size.has_value(),
+                                    f.firmware_size,
+                                    cmd.firmware_sign.has_value(),
+                                    f.firmware_sign,
+                                    nullptr));
+        } else {
+            for (size_t i = 0; i < f.multi_files.size(); ++i) {
+                FirmwareFile& file = f.multi_files[i];
+                const FirmwareFile& asked = cmd.multi_files[i];
+                OTA_TRY(UseUploadedFile(tx,
+                                        scope,
+                                        file.url,
+                                        f.sign_method,
+                                        asked.size != 0,
+                                        file.size,
+                                        !asked.sign_value.empty(),
+                                        file.sign_value,
+                                        &file.md5));
+            }
         }
         return tx.InsertFirmware(scope, f);
     }));
@@ -511,9 +579,26 @@ Result<Job> Services::CreateStaticJob(const Scope& scope, const CreateStaticJobC
                 return Invalid("TargetDeviceName values must be unique.");
             }
         }
-        if (file) {
-            // Device-list files are issued by GenerateDeviceNameListURL; none other is accepted.
+    }
+    // Names from a device-list file (uploaded through GenerateDeviceNameListURL), read before
+    // the transaction so that file I/O never holds the database.
+    std::vector<std::string> listed_names;
+    if (specific && !cmd.dn_list_file_url.empty()) {
+        if (files_ == nullptr) {
             return Invalid("DnListFileUrl is not a device list file issued by this server.");
+        }
+        OTA_ASSIGN_OR_RETURN(listed_names, files_->ReadDeviceList(scope, cmd.dn_list_file_url));
+        std::set<std::string_view> seen;
+        std::vector<std::string> unique;
+        unique.reserve(listed_names.size());
+        for (std::string& n : listed_names) {
+            if (seen.insert(n).second) {
+                unique.push_back(std::move(n));
+            }
+        }
+        listed_names = std::move(unique);
+        if (listed_names.empty()) {
+            return Invalid("The device list file names no device.");
         }
     }
 
@@ -570,7 +655,24 @@ Result<Job> Services::CreateStaticJob(const Scope& scope, const CreateStaticJobC
 
         // Candidate devices, in a stable order.
         std::vector<Device> candidates;
-        if (specific) {
+        if (!listed_names.empty()) {
+            // A device-list file may name devices that do not exist (or no longer do): they
+            // are left out rather than failing a batch of up to a million devices.
+            OTA_ASSIGN_OR_RETURN(auto list_file,
+                                 files_->ResolveUrl(tx, scope, cmd.dn_list_file_url));
+            if (!list_file || list_file->kind != FileKind::kDeviceList) {
+                return MakeError(ErrorCode::kFileNotFound);
+            }
+            list_file->referenced = true;
+            OTA_TRY(tx.UpdateFile(scope, *list_file));
+            candidates.reserve(listed_names.size());
+            for (const std::string& name : listed_names) {
+                OTA_ASSIGN_OR_RETURN(auto device, tx.FindDevice(scope, cmd.product_key, name));
+                if (device) {
+                    candidates.push_back(std::move(*device));
+                }
+            }
+        } else if (specific) {
             for (const std::string& name : cmd.target_device_names) {
                 OTA_ASSIGN_OR_RETURN(auto device, tx.FindDevice(scope, cmd.product_key, name));
                 if (!device) {

@@ -251,9 +251,16 @@ struct CancelByDeviceCommand {
     std::string job_id;
 };
 
+class FileService;
+
 class Services {
   public:
     Services(Store& store, const Clock& clock, ServiceLimits limits = {});
+
+    /// Lets firmware and batches use files uploaded to otad (FirmwareUrl, MultiFiles.N.Url,
+    /// DnListFileUrl). Without it only external URLs are accepted and device-list files are
+    /// refused. `files` must outlive this object.
+    void AttachFiles(FileService& files) { files_ = &files; }
 
     // Accounts.
     /// Creates an account with a fresh AccessKey pair (or the given one) and its default
@@ -392,6 +399,7 @@ class Services {
     Store& store_;
     const Clock& clock_;
     ServiceLimits limits_;
+    FileService* files_ = nullptr;
 };
 
 }  // namespace otad::domain
