@@ -119,7 +119,6 @@ std::string ErrorText(const Error& e) {
 constexpr size_t kSecretBytes = 32;
 /// Room for the form fields and part headers around an uploaded file.
 constexpr uint64_t kMultipartOverheadBytes = 4 * 1024 * 1024;
-constexpr auto kCollectInterval = std::chrono::seconds(60);
 
 // The server secret that signs upload forms and download URLs: created once, kept in the data
 // directory, readable by the owner only.
@@ -167,15 +166,18 @@ std::string HostForUrl(const std::string& host) {
     return host.find(':') != std::string::npos ? "[" + host + "]" : host;
 }
 
-// Collects expired upload forms and unreferenced uploads in the background.
-class Collector {
+// Time-driven work in the background: the scheduler of batches and tasks (scheduled starts
+// and finishes, automatic retries, timeouts) every second, and the collection of expired
+// upload forms and unreferenced uploads every minute.
+class BackgroundWork {
   public:
-    explicit Collector(domain::FileService& files) : files_(files) {
+    BackgroundWork(domain::Services& services, domain::FileService& files)
+        : services_(services), files_(files) {
         thread_ = std::thread([this] { Run(); });
     }
-    ~Collector() { Stop(); }
-    Collector(const Collector&) = delete;
-    Collector& operator=(const Collector&) = delete;
+    ~BackgroundWork() { Stop(); }
+    BackgroundWork(const BackgroundWork&) = delete;
+    BackgroundWork& operator=(const BackgroundWork&) = delete;
 
     void Stop() {
         {
@@ -189,20 +191,32 @@ class Collector {
     }
 
   private:
+    static constexpr auto kTick = std::chrono::seconds(1);
+    static constexpr int kTicksPerCollection = 60;
+
     void Run() {
         std::unique_lock<std::mutex> lock(mu_);
-        while (!cv_.wait_for(lock, kCollectInterval, [this] { return stop_; })) {
+        int ticks = 0;
+        while (!cv_.wait_for(lock, kTick, [this] { return stop_; })) {
             lock.unlock();
-            auto collected = files_.CollectExpired(SystemClock::Instance().NowMs());
-            if (!collected.ok()) {
-                log::Warn("collecting expired files failed: " + ErrorText(collected.error()));
-            } else if (*collected > 0) {
-                log::Info("collected " + std::to_string(*collected) + " expired files");
+            auto due = services_.RunDueWork();
+            if (!due.ok()) {
+                log::Warn("scheduled work failed: " + ErrorText(due.error()));
+            }
+            if (++ticks >= kTicksPerCollection) {
+                ticks = 0;
+                auto collected = files_.CollectExpired(SystemClock::Instance().NowMs());
+                if (!collected.ok()) {
+                    log::Warn("collecting expired files failed: " + ErrorText(collected.error()));
+                } else if (*collected > 0) {
+                    log::Info("collected " + std::to_string(*collected) + " expired files");
+                }
             }
             lock.lock();
         }
     }
 
+    domain::Services& services_;
     domain::FileService& files_;
     std::mutex mu_;
     std::condition_variable cv_;
@@ -374,6 +388,7 @@ int Serve(const std::vector<std::string>& args) {
     file_options.form_ttl_ms = config.files.form_ttl_s * 1000;
     file_options.max_upload_bytes = config.files.max_upload_bytes;
     domain::FileService file_service(**store, **blobs, clock, file_options);
+    services.AttachFiles(file_service);
     files::UploadHandler uploads(file_service, **blobs, clock);
     files::DownloadHandler downloads(file_service, **blobs, clock);
 
@@ -463,7 +478,7 @@ int Serve(const std::vector<std::string>& args) {
         }
     }
     file_service.SetBaseUrls(upload_base, download_base);
-    Collector collector(file_service);
+    BackgroundWork background(services, file_service);
 
     const bool v6 = config.http.host.find(':') != std::string::npos;
     const std::string shown = v6 ? "[" + config.http.host + "]" : config.http.host;
@@ -481,7 +496,7 @@ int Serve(const std::vector<std::string>& args) {
         files_server->Stop();
     }
     server.Stop();
-    collector.Stop();
+    background.Stop();
     log::Info("stopped");
     return 0;
 }

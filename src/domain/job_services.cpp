@@ -1,6 +1,7 @@
 // Firmware lists and deletion, and the batches other than static ones: verification batches,
 // dynamic batches, their queries and the end of a dynamic strategy.
 
+#include "domain/file_service.hpp"
 #include "domain/service_helpers.hpp"
 #include "domain/services.hpp"
 #include "domain/validation.hpp"
@@ -94,6 +95,21 @@ Status Services::DeleteFirmware(const Scope& scope, std::string_view firmware_id
         OTA_ASSIGN_OR_RETURN(bool busy, tx.FirmwareHasActiveWork(scope, firmware_id));
         if (busy) {
             return MakeError(ErrorCode::kFirmwareInUse);
+        }
+        if (files_ != nullptr) {
+            // The package's uploads are no longer referenced; collection removes them later.
+            std::vector<std::string> urls{firmware->firmware_url};
+            for (const FirmwareFile& f : firmware->multi_files) {
+                urls.push_back(f.url);
+            }
+            for (const std::string& url : urls) {
+                auto stored = files_->ResolveUrl(tx, scope, url);
+                if (stored.ok() && stored->has_value()) {
+                    StoredFile file = std::move(**stored);
+                    file.referenced = false;
+                    OTA_TRY(tx.UpdateFile(scope, file));
+                }
+            }
         }
         return tx.DeleteFirmware(scope, firmware_id);
     });
