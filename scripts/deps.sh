@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 packages=(g++ cmake ninja-build ccache pkg-config libboost-dev libsqlite3-dev libssl-dev
           nlohmann-json3-dev sqlite3)
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(libgtest-dev libgmock-dev clang-format clang-tidy)
+  packages+=(libgtest-dev libgmock-dev clang-format clang-tidy libbenchmark-dev nginx-light
+            gnuplot-nox jq curl)
   command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
 fi
 

@@ -3,7 +3,8 @@
 #   1. formatting (clang-format), the layer rules of docs/ARCHITECTURE.md, clang-tidy;
 #   2. release build, all C++ tests (ctest);
 #   3. asan-ubsan build, all C++ tests under the sanitizers;
-#   4. the compatibility suite: the official Alibaba Cloud Node SDKs against a real otad.
+#   4. the compatibility suite: the official Alibaba Cloud Node SDKs against a real otad;
+#   5. the benchmarks in quick mode (tiny sizes), so that they keep working.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}"
@@ -28,3 +29,6 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --preset asan
 
 echo "== compatibility suite (official Node SDKs)"
 (cd tests/compat && OTAD_BIN="$PWD/../../build/release/apps/otad/otad" npm test)
+
+echo "== benchmarks, quick mode"
+bench/run --quick
