@@ -4,7 +4,9 @@
 
 #include "common/clock.hpp"
 #include "common/time_format.hpp"
+#include "domain/file_service.hpp"
 #include "domain/services.hpp"
+#include "files/blob_store.hpp"
 #include "fleet.hpp"
 #include "rng.hpp"
 #include "rpc/dispatcher.hpp"
@@ -18,6 +20,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <unistd.h>
 #include <vector>
 
 namespace otad::bench {
@@ -146,13 +149,26 @@ void BM_DispatchListOTAJobByDeviceV3(benchmark::State& state) {
         c.nonce = rng.Hex(32);
         pool.push_back(MakeV3ListJobsRequest(c));
     }
-    auto dispatcher = std::make_unique<rpc::Dispatcher>(services, clock, options);
+    // The file service is part of the dispatcher's wiring; this request never touches files.
+    const std::filesystem::path files_dir =
+        std::filesystem::temp_directory_path() / ("otad-bench-files-" + std::to_string(::getpid()));
+    auto blobs = files::DiskBlobStore::Open((files_dir / "blobs").string(),
+                                            (files_dir / "staging").string());
+    if (!blobs.ok()) {
+        state.SkipWithError("cannot create the blob directory");
+        return;
+    }
+    domain::FileServiceOptions file_options;
+    file_options.upload_base_url = "http://127.0.0.1:8080";
+    file_options.secret = std::string(32, 'b');
+    domain::FileService files(*f.store, **blobs, clock, file_options);
+    auto dispatcher = std::make_unique<rpc::Dispatcher>(services, files, clock, options);
     size_t i = 0;
     size_t bytes = 0;
     for (auto _ : state) {
         if (i == kPool) {  // every nonce used once: start over with a fresh replay cache
             state.PauseTiming();
-            dispatcher = std::make_unique<rpc::Dispatcher>(services, clock, options);
+            dispatcher = std::make_unique<rpc::Dispatcher>(services, files, clock, options);
             i = 0;
             state.ResumeTiming();
         }
@@ -166,6 +182,7 @@ void BM_DispatchListOTAJobByDeviceV3(benchmark::State& state) {
     state.counters["body_bytes"] =
         benchmark::Counter(static_cast<double>(bytes), benchmark::Counter::kAvgIterations);
     state.SetItemsProcessed(state.iterations());
+    std::filesystem::remove_all(files_dir);
 }
 BENCHMARK(BM_DispatchListOTAJobByDeviceV3);
 
