@@ -630,4 +630,19 @@ Result<GroupDetail> Services::QueryGroup(const Scope& scope, std::string_view gr
     });
 }
 
+namespace detail {
+
+Status ForEachGroupDevice(ReadTx& tx,
+                          const Scope& scope,
+                          const Group& group,
+                          const std::function<Status(const Device&)>& fn) {
+    if (group.group_type == GroupType::kStatic) {
+        return tx.ForEachGroupMember(scope, group.group_id, fn);
+    }
+    OTA_ASSIGN_OR_RETURN(auto conditions, ParseExpression(group.dynamic_expression));
+    return ForEachMatchingDevice(tx, scope, conditions, fn);
+}
+
+}  // namespace detail
+
 }  // namespace otad::domain

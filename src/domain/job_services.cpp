@@ -260,11 +260,14 @@ Result<Job> Services::CreateDynamicJob(const Scope& scope, const CreateDynamicJo
             return Ok();  // only devices that report a matching version later
         }
         auto collect = [&](const Device& d) -> Status {
-            members.push_back(d);
+            if (d.product_key == cmd.product_key) {
+                members.push_back(d);
+            }
             return Ok();
         };
         if (by_group) {
-            OTA_TRY(tx.ForEachGroupMember(scope, cmd.group_id, collect));
+            OTA_ASSIGN_OR_RETURN(auto group, tx.FindGroup(scope, cmd.group_id));
+            OTA_TRY(ForEachGroupDevice(tx, scope, *group, collect));
         } else {
             OTA_TRY(tx.ForEachDevice(scope, cmd.product_key, collect));
         }

@@ -96,6 +96,14 @@ std::optional<TaskStatus> ParseTaskStatus(std::string_view name);
 /// a verification batch sets the package's verification state and progress.
 Status SettleJob(WriteTx& tx, const Scope& scope, const std::string& job_id, int64_t now);
 
+/// Calls `fn` for every device in the group: the members of a static group, or the devices
+/// that satisfy a dynamic group's rule (implemented with the rule grammar in
+/// catalog_services.cpp).
+Status ForEachGroupDevice(ReadTx& tx,
+                          const Scope& scope,
+                          const Group& group,
+                          const std::function<Status(const Device&)>& fn);
+
 /// Cancels one task (any unfinished state) with a reason.
 Status CancelTask(WriteTx& tx, const Scope& scope, Task task, std::string desc, int64_t now);
 

@@ -649,8 +649,14 @@ Result<Job> Services::CreateStaticJob(const Scope& scope, const CreateStaticJobC
             }
         }
         OTA_TRY(ApplyPolicy(cmd.policy, *firmware, job));
+        std::optional<Group> target_group;
         if (group) {
-            return MakeError(ErrorCode::kGroupNotFound);
+            OTA_ASSIGN_OR_RETURN(target_group, tx.FindGroup(scope, cmd.group_id));
+            if (!target_group || target_group->group_type != GroupType::kStatic) {
+                return MakeError(ErrorCode::kGroupNotFound);
+            }
+            job.group_id = target_group->group_id;
+            job.group_name = target_group->group_name;
         }
 
         // Candidate devices, in a stable order.
@@ -681,6 +687,14 @@ Result<Job> Services::CreateStaticJob(const Scope& scope, const CreateStaticJobC
                 }
                 candidates.push_back(std::move(*device));
             }
+        } else if (target_group) {
+            // The group's members that belong to the package's product.
+            OTA_TRY(ForEachGroupDevice(tx, scope, *target_group, [&](const Device& d) -> Status {
+                if (d.product_key == cmd.product_key) {
+                    candidates.push_back(d);
+                }
+                return Ok();
+            }));
         } else {
             OTA_TRY(tx.ForEachDevice(scope, cmd.product_key, [&](const Device& d) -> Status {
                 candidates.push_back(d);

@@ -161,7 +161,7 @@ Status QueryOTAJobAction(ActionContext& ctx) {
     if (job.start_ms != 0) {
         w.String("UtcStartTime", FormatUtcMs(job.start_ms));
     }
-    if (job.end_ms != 0) {
+    if (job.end_ms != 0 && job.job_status == domain::JobStatus::kCompleted) {
         w.String("UtcEndTime", FormatUtcMs(job.end_ms));
     }
     if (job.schedule_ms != 0) {

@@ -426,7 +426,7 @@ for (const flavour of ['v3', 'v2', 'pop']) {
     const cat = await setup(d, 6);
     const n = cat.names;
 
-    await t.test('CANCELED -> QUEUED, and the completed batch runs again', async () => {
+    await t.test('CANCELED -> QUEUED, and the completed batch runs again', async (st) => {
       const job = await createStaticJob(d, specific(cat, [n[0], n[1]]));
       assertSuccess(await d.call('CancelOTATaskByJob', { JobId: job.jobId, CancelQueuedTask: true }), 'cancel');
       assert.equal((await queryJob(d, job.jobId)).JobStatus, 'COMPLETED');
@@ -443,12 +443,12 @@ for (const flavour of ['v3', 'v2', 'pop']) {
       assert.equal(j.JobStatus, 'IN_PROGRESS', 'a re-run task re-opens the batch');
       assertNoKey(j, 'UtcEndTime', 're-opened batch');
 
-      await t.test('a task that is not FAILED or CANCELED', async () => {
+      await st.test('a task that is not FAILED or CANCELED', async () => {
         assertBusinessError(await d.call('ReupgradeOTATask', { JobId: job.jobId, TaskId: [byDevice[n[0]].TaskId] }), 'iot.ota.TaskStatusInvalid', 'QUEUED task');
         assertBusinessError(await d.call('ReupgradeOTATask', { JobId: job.jobId, TaskId: [byDevice[n[1]].TaskId, byDevice[n[0]].TaskId] }), 'iot.ota.TaskStatusInvalid', 'one good, one QUEUED');
         assert.equal((await tasksOf(d, job.jobId)).byDevice[n[1]].TaskStatus, 'CANCELED', 'all or nothing');
       });
-      await t.test('unknown ids', async () => {
+      await st.test('unknown ids', async () => {
         assertBusinessError(await d.call('ReupgradeOTATask', { JobId: job.jobId, TaskId: [randomLike(byDevice[n[1]].TaskId)] }), 'iot.ota.TaskNotExist', 'unknown TaskId');
         assertBusinessError(await d.call('ReupgradeOTATask', { JobId: randomLike(job.jobId), TaskId: [byDevice[n[1]].TaskId] }), 'iot.ota.JobNotExist', 'unknown JobId');
         const otherJob = await createStaticJob(d, specific(cat, [n[5]]));
@@ -456,7 +456,7 @@ for (const flavour of ['v3', 'v2', 'pop']) {
         const eleven = Array.from({ length: 11 }, () => randomLike(byDevice[n[1]].TaskId));
         assertBusinessError(await d.call('ReupgradeOTATask', { JobId: job.jobId, TaskId: eleven }), 'iot.common.InvalidFormattedParameter', '11 TaskIds');
       });
-      await t.test('a device with another unfinished task is not re-run', async () => {
+      await st.test('a device with another unfinished task is not re-run', async () => {
         const blocker = await createStaticJob(d, specific(cat, [n[1]]));
         assertBusinessError(await d.call('ReupgradeOTATask', { JobId: job.jobId, TaskId: [byDevice[n[1]].TaskId] }), 'iot.ota.TaskStatusInvalid', 'device busy elsewhere');
         assertSuccess(await d.call('CancelOTATaskByJob', { JobId: blocker.jobId, CancelQueuedTask: true }), 'free the device');
