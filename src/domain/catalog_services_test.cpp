@@ -1,5 +1,5 @@
 #include "domain/services.hpp"
-#include "storage/sqlite/sqlite_store.hpp"
+#include "domain/testing/services_fixture.hpp"
 
 #include <gtest/gtest.h>
 
@@ -9,31 +9,10 @@
 namespace otad::domain {
 namespace {
 
-constexpr int64_t kNow = 1'716'193'800'000;  // 2024-05-20T08:30:00Z
+using testing::kNow;
 
-class CatalogTest : public ::testing::Test {
+class CatalogTest : public testing::ServicesFixture {
   protected:
-    void SetUp() override {
-        dir_ = std::filesystem::temp_directory_path() /
-               ("otad-catalog-" + std::to_string(::getpid()) + "-" +
-                ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        std::filesystem::remove_all(dir_);
-        std::filesystem::create_directories(dir_);
-        storage::sqlite::SqliteOptions options;
-        options.path = (dir_ / "otad.db").string();
-        options.synchronous_full = false;
-        auto store = storage::sqlite::OpenSqliteStore(options);
-        ASSERT_TRUE(store.ok());
-        store_ = std::move(store).value();
-        services_ = std::make_unique<Services>(*store_, clock_);
-        scope_ = MakeTenant("tenant-a");
-    }
-    void TearDown() override {
-        services_.reset();
-        store_.reset();
-        std::filesystem::remove_all(dir_);
-    }
-
     Scope MakeTenant(const std::string& name) {
         auto account = services_->CreateAccount(name);
         EXPECT_TRUE(account.ok());
@@ -86,12 +65,6 @@ class CatalogTest : public ::testing::Test {
     static ErrorCode CodeOf(const Status& s) {
         return s.ok() ? ErrorCode::kInternal : s.error().code;
     }
-
-    std::filesystem::path dir_;
-    ManualClock clock_{kNow};
-    std::unique_ptr<Store> store_;
-    std::unique_ptr<Services> services_;
-    Scope scope_;
 };
 
 TEST_F(CatalogTest, ProductListPagesOldestFirstWithDeviceCounts) {

@@ -1,5 +1,5 @@
 #include "domain/services.hpp"
-#include "storage/sqlite/sqlite_store.hpp"
+#include "domain/testing/services_fixture.hpp"
 
 #include <gtest/gtest.h>
 
@@ -8,28 +8,12 @@
 namespace otad::domain {
 namespace {
 
-constexpr int64_t kNow = 1'716'193'800'000;  // 2024-05-20T08:30:00Z
+using testing::kNow;
 
-class ModuleTest : public ::testing::Test {
+class ModuleTest : public testing::ServicesFixture {
   protected:
     void SetUp() override {
-        dir_ = std::filesystem::temp_directory_path() /
-               ("otad-modules-" + std::to_string(::getpid()) + "-" +
-                ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        std::filesystem::remove_all(dir_);
-        std::filesystem::create_directories(dir_);
-        storage::sqlite::SqliteOptions options;
-        options.path = (dir_ / "otad.db").string();
-        options.synchronous_full = false;
-        auto store = storage::sqlite::OpenSqliteStore(options);
-        ASSERT_TRUE(store.ok());
-        store_ = std::move(store).value();
-        services_ = std::make_unique<Services>(*store_, clock_);
-        auto account = services_->CreateAccount("tenant-a");
-        ASSERT_TRUE(account.ok());
-        auto scope = services_->ResolveScope(account->account.id, "");
-        ASSERT_TRUE(scope.ok());
-        scope_ = *scope;
+        testing::ServicesFixture::SetUp();
         CreateProductCommand cmd;
         cmd.product_name = "prod_one";
         auto p = services_->CreateProduct(scope_, cmd);
@@ -37,11 +21,6 @@ class ModuleTest : public ::testing::Test {
         pk_ = p->product_key;
         product_created_ms_ = p->created_ms;
         clock_.Advance(60'000);
-    }
-    void TearDown() override {
-        services_.reset();
-        store_.reset();
-        std::filesystem::remove_all(dir_);
     }
 
     Status Create(const std::string& name,
@@ -60,11 +39,6 @@ class ModuleTest : public ::testing::Test {
         return r.ok() ? ErrorCode::kInternal : r.error().code;
     }
 
-    std::filesystem::path dir_;
-    ManualClock clock_{kNow};
-    std::unique_ptr<Store> store_;
-    std::unique_ptr<Services> services_;
-    Scope scope_;
     std::string pk_;
     int64_t product_created_ms_ = 0;
 };

@@ -1,6 +1,6 @@
 #include "domain/services.hpp"
 
-#include "storage/sqlite/sqlite_store.hpp"
+#include "domain/testing/services_fixture.hpp"
 
 #include <gtest/gtest.h>
 
@@ -9,57 +9,10 @@
 namespace otad::domain {
 namespace {
 
-constexpr int64_t kNow = 1'716'193'800'000;  // 2024-05-20T08:30:00Z
+using testing::kNow;
 
-class ServicesTest : public ::testing::Test {
+class ServicesTest : public testing::ServicesFixture {
   protected:
-    void SetUp() override {
-        dir_ = std::filesystem::temp_directory_path() /
-               ("otad-services-" + std::to_string(::getpid()) + "-" +
-                ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        std::filesystem::remove_all(dir_);
-        std::filesystem::create_directories(dir_);
-        storage::sqlite::SqliteOptions options;
-        options.path = (dir_ / "otad.db").string();
-        options.synchronous_full = false;
-        auto store = storage::sqlite::OpenSqliteStore(options);
-        ASSERT_TRUE(store.ok());
-        store_ = std::move(store).value();
-        services_ = std::make_unique<Services>(*store_, clock_);
-        auto account = services_->CreateAccount("tenant-a");
-        ASSERT_TRUE(account.ok());
-        auto scope = services_->ResolveScope(account->account.id, "");
-        ASSERT_TRUE(scope.ok());
-        scope_ = *scope;
-    }
-    void TearDown() override {
-        services_.reset();
-        store_.reset();
-        std::filesystem::remove_all(dir_);
-    }
-
-    std::string MakeProduct(const std::string& name) {
-        CreateProductCommand cmd;
-        cmd.product_name = name;
-        auto p = services_->CreateProduct(scope_, cmd);
-        EXPECT_TRUE(p.ok());
-        return p.ok() ? p->product_key : std::string{};
-    }
-    void MakeDevice(const std::string& pk, const std::string& dn) {
-        auto d = services_->RegisterDevice(scope_, {pk, dn, ""});
-        EXPECT_TRUE(d.ok());
-    }
-    std::string MakeFirmware(const std::string& pk, const std::string& name, bool verify = false) {
-        CreateFirmwareCommand cmd;
-        cmd.firmware_name = name;
-        cmd.dest_version = "2.0.0";
-        cmd.product_key = pk;
-        cmd.firmware_url = "https://files.example.com/fw.bin";
-        cmd.need_to_verify = verify;
-        auto f = services_->CreateFirmware(scope_, cmd);
-        EXPECT_TRUE(f.ok());
-        return f.ok() ? f->firmware_id : std::string{};
-    }
     Result<Job> Static(const std::string& fw,
                        const std::string& pk,
                        std::vector<std::string> names,
@@ -72,12 +25,6 @@ class ServicesTest : public ::testing::Test {
         cmd.policy.overwrite_mode = overwrite;
         return services_->CreateStaticJob(scope_, cmd);
     }
-
-    std::filesystem::path dir_;
-    ManualClock clock_{kNow};
-    std::unique_ptr<Store> store_;
-    std::unique_ptr<Services> services_;
-    Scope scope_;
 };
 
 TEST_F(ServicesTest, ProductNamesAreUniquePerInstance) {
