@@ -16,8 +16,9 @@ credentials="$data/access-key.env"
 if [[ -z "${ALIBABA_CLOUD_ACCESS_KEY_ID:-}" ]]; then
   if [[ ! -f "$credentials" ]]; then
     umask 077
-    id="LTAI$(head -c 60 /dev/urandom | tr -dc 'A-Za-z0-9' | head -c 20)"
-    secret="$(head -c 90 /dev/urandom | tr -dc 'A-Za-z0-9' | head -c 30)"
+    # About a quarter of random bytes are letters or digits: read plenty.
+    id="LTAI$(head -c 1000 /dev/urandom | tr -dc 'A-Za-z0-9' | head -c 20)"
+    secret="$(head -c 1000 /dev/urandom | tr -dc 'A-Za-z0-9' | head -c 30)"
     printf 'ALIBABA_CLOUD_ACCESS_KEY_ID=%s\nALIBABA_CLOUD_ACCESS_KEY_SECRET=%s\n' \
       "$id" "$secret" >"$credentials"
   fi
