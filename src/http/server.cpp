@@ -105,7 +105,8 @@ bool WriteAll(int fd, const char* data, size_t size) {
 /// The file belongs to the body until Release(); a body that still owns its file removes it
 /// when destroyed (a request that failed half-way leaves nothing behind).
 struct SpoolBody {
-    class value_type {
+    // Beast's Body concept fixes the names value_type and reader.
+    class value_type {  // NOLINT(readability-identifier-naming)
       public:
         value_type() = default;
         ~value_type() { Discard(); }
@@ -157,7 +158,7 @@ struct SpoolBody {
         }
     };
 
-    class reader {
+    class reader {  // NOLINT(readability-identifier-naming)
       public:
         template <bool isRequest, class Fields>
         reader(bhttp::header<isRequest, Fields>& /*header*/, value_type& body) : body_(body) {}
