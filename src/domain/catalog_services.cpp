@@ -28,15 +28,6 @@ constexpr size_t kMaxGroupDescChars = 100;
 constexpr size_t kMaxExpressionBytes = 2048;
 constexpr size_t kMaxExpressionConditions = 10;
 
-Status CheckPage(int64_t current_page, int64_t page_size, int64_t max_page_size) {
-    constexpr int64_t kMaxRow = 1'000'000'000;
-    if (current_page < 1 || page_size < 1 || page_size > max_page_size ||
-        current_page > kMaxRow / page_size) {
-        return MakeError(ErrorCode::kInvalidPageParams);
-    }
-    return Ok();
-}
-
 // Group names: 4-30 characters of letters (CJK and kana count two), digits and '_'.
 Status ValidateGroupName(std::string_view name) {
     size_t pos = 0;

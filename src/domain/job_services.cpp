@@ -16,15 +16,6 @@ using namespace detail;
 
 namespace {
 
-Status CheckPage(int64_t current_page, int64_t page_size, int64_t max_page_size) {
-    constexpr int64_t kMaxRow = 1'000'000'000;
-    if (current_page < 1 || page_size < 1 || page_size > max_page_size ||
-        current_page > kMaxRow / page_size) {
-        return MakeError(ErrorCode::kInvalidPageParams);
-    }
-    return Ok();
-}
-
 // The package and product of a new batch, with the checks every batch kind shares.
 Result<Firmware> LoadBatchFirmware(ReadTx& tx,
                                    const Scope& scope,

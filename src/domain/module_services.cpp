@@ -63,15 +63,6 @@ Status ValidateAlias(std::string_view alias) {
     return Ok();
 }
 
-Status CheckPage(int64_t current_page, int64_t page_size, int64_t max_page_size) {
-    constexpr int64_t kMaxRow = 1'000'000'000;
-    if (current_page < 1 || page_size < 1 || page_size > max_page_size ||
-        current_page > kMaxRow / page_size) {
-        return MakeError(ErrorCode::kInvalidPageParams);
-    }
-    return Ok();
-}
-
 // The stored custom module, after the product check; kModuleNotFound when absent.
 Result<Module> FindCustomModule(ReadTx& tx,
                                 const Scope& scope,

@@ -29,6 +29,14 @@ std::string NewGroupId() {
     return crypto::RandomBase62(20) + "010200";
 }
 
+Status CheckPage(int64_t current_page, int64_t page_size, int64_t max_page_size, int64_t max_rows) {
+    if (current_page < 1 || page_size < 1 || page_size > max_page_size ||
+        current_page > max_rows / page_size) {
+        return MakeError(ErrorCode::kInvalidPageParams);
+    }
+    return Ok();
+}
+
 Status CheckOneOf(std::optional<int64_t> v,
                   std::initializer_list<int64_t> allowed,
                   std::string_view what) {

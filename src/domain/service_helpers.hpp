@@ -49,6 +49,13 @@ Result<T> ReadOne(Store& store, const std::function<Result<T>(ReadTx&)>& fn) {
     return std::move(*out);
 }
 
+/// kInvalidPageParams unless 1 <= current_page, 1 <= page_size <= max_page_size and the page
+/// starts before row `max_rows`.
+Status CheckPage(int64_t current_page,
+                 int64_t page_size,
+                 int64_t max_page_size,
+                 int64_t max_rows = 1'000'000'000);
+
 /// Checks that an optional value is one of `allowed`.
 Status CheckOneOf(std::optional<int64_t> v,
                   std::initializer_list<int64_t> allowed,

@@ -751,11 +751,7 @@ Result<Job> Services::CreateStaticJob(const Scope& scope, const CreateStaticJobC
 }
 
 Result<Page<Job>> Services::ListJobsByDevice(const Scope& scope, const ListJobsByDeviceQuery& q) {
-    constexpr int64_t kMaxRow = 1'000'000'000;
-    if (q.current_page < 1 || q.page_size < 1 || q.page_size > 100 ||
-        q.current_page > kMaxRow / q.page_size) {
-        return MakeError(ErrorCode::kInvalidPageParams);
-    }
+    OTA_TRY(CheckPage(q.current_page, q.page_size, 100));
     return ReadOne<Page<Job>>(store_, [&](ReadTx& tx) -> Result<Page<Job>> {
         OTA_ASSIGN_OR_RETURN(auto product, tx.FindProduct(scope, q.product_key));
         if (!product) {

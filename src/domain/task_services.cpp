@@ -44,10 +44,9 @@ Result<Page<TaskDetail>> Services::ListTasksByJob(const Scope& scope, const Task
     if (q.device_names.size() > 50) {
         return Invalid("At most 50 DeviceNames values are allowed.");
     }
-    constexpr int64_t kMaxRow = 100'000;
-    if (q.device_names.empty() && (q.current_page < 1 || q.page_size < 1 || q.page_size > 100 ||
-                                   q.current_page > kMaxRow / q.page_size)) {
-        return MakeError(ErrorCode::kInvalidPageParams);
+    if (q.device_names.empty()) {
+        // Task lists bound CurrentPage x PageSize by 100,000.
+        OTA_TRY(CheckPage(q.current_page, q.page_size, 100, 100'000));
     }
     return ReadOne<Page<TaskDetail>>(store_, [&](ReadTx& tx) -> Result<Page<TaskDetail>> {
         OTA_ASSIGN_OR_RETURN(auto job, tx.FindJob(scope, q.job_id));

@@ -19,6 +19,14 @@ Result<domain::JobPolicy> ParsePolicy(const ParamMap& p) {
     return policy;
 }
 
+// The answer of every batch-creating action: Data{JobId, UtcCreate}.
+void WriteJobCreated(ResponseWriter& w, const domain::Job& job) {
+    w.BeginObject("Data");
+    w.String("JobId", job.job_id);
+    w.String("UtcCreate", FormatUtcMs(job.created_ms));
+    w.EndObject();
+}
+
 }  // namespace
 
 Status CreateOTAStaticUpgradeJobAction(ActionContext& ctx) {
@@ -37,11 +45,7 @@ Status CreateOTAStaticUpgradeJobAction(ActionContext& ctx) {
     OTA_ASSIGN_OR_RETURN(cmd.schedule_finish_ms, OptionalInt(p, "ScheduleFinishTime"));
     OTA_ASSIGN_OR_RETURN(cmd.policy, ParsePolicy(p));
     OTA_ASSIGN_OR_RETURN(const domain::Job job, ctx.services.CreateStaticJob(ctx.scope, cmd));
-    ResponseWriter& w = ctx.out;
-    w.BeginObject("Data");
-    w.String("JobId", job.job_id);
-    w.String("UtcCreate", FormatUtcMs(job.created_ms));
-    w.EndObject();
+    WriteJobCreated(ctx.out, job);
     return Ok();
 }
 
@@ -82,11 +86,7 @@ Status CreateOTAVerifyJobAction(ActionContext& ctx) {
     cmd.policy.download_protocol = PresentString(p, "DownloadProtocol");
     OTA_ASSIGN_OR_RETURN(cmd.policy.tags, TagList(p, "Tag"));
     OTA_ASSIGN_OR_RETURN(const domain::Job job, ctx.services.CreateVerifyJob(ctx.scope, cmd));
-    ResponseWriter& w = ctx.out;
-    w.BeginObject("Data");
-    w.String("JobId", job.job_id);
-    w.String("UtcCreate", FormatUtcMs(job.created_ms));
-    w.EndObject();
+    WriteJobCreated(ctx.out, job);
     return Ok();
 }
 
@@ -101,11 +101,7 @@ Status CreateOTADynamicUpgradeJobAction(ActionContext& ctx) {
     OTA_ASSIGN_OR_RETURN(cmd.dynamic_mode, OptionalInt(p, "DynamicMode"));
     OTA_ASSIGN_OR_RETURN(cmd.policy, ParsePolicy(p));
     OTA_ASSIGN_OR_RETURN(const domain::Job job, ctx.services.CreateDynamicJob(ctx.scope, cmd));
-    ResponseWriter& w = ctx.out;
-    w.BeginObject("Data");
-    w.String("JobId", job.job_id);
-    w.String("UtcCreate", FormatUtcMs(job.created_ms));
-    w.EndObject();
+    WriteJobCreated(ctx.out, job);
     return Ok();
 }
 
