@@ -17,6 +17,8 @@ struct KeyEntry {
     int64_t account_id = 0;
     KeyInfo info;
     int64_t expires_ms = 0;
+    /// The account's default instance, for requests without IotInstanceId.
+    domain::Scope default_scope;
 };
 
 std::string_view ContentTypeOf(Format f) {
@@ -180,17 +182,21 @@ HttpResponse Dispatcher::Handle(const HttpRequest& req) {
 
     // Authentication.
     int64_t account_id = 0;
+    domain::Scope default_scope;
     const int64_t now = clock_.NowMs();
     const SecretLookup lookup = [&](std::string_view key_id) -> Result<std::optional<KeyInfo>> {
         if (auto cached = keys_->Get(key_id, now)) {
             account_id = cached->account_id;
+            default_scope = cached->default_scope;
             return std::optional<KeyInfo>(cached->info);
         }
         OTA_ASSIGN_OR_RETURN(auto account, services_.FindAccountByAccessKey(key_id));
         if (!account) {
             return std::optional<KeyInfo>{};
         }
-        KeyEntry entry{account->id, KeyInfo{account->access_key_secret, account->enabled}, 0};
+        OTA_ASSIGN_OR_RETURN(default_scope, services_.ResolveScope(account->id, ""));
+        KeyEntry entry{
+            account->id, KeyInfo{account->access_key_secret, account->enabled}, 0, default_scope};
         keys_->Put(key_id, entry, now);
         account_id = account->id;
         return std::optional<KeyInfo>(entry.info);
@@ -223,7 +229,10 @@ HttpResponse Dispatcher::Handle(const HttpRequest& req) {
         return render_error(MakeError(ErrorCode::kThrottled));
     }
 
-    auto scope = services_.ResolveScope(account_id, OptionalString(*params, "IotInstanceId"));
+    // Requests without IotInstanceId use the default instance remembered with the key.
+    const std::string instance = OptionalString(*params, "IotInstanceId");
+    Result<domain::Scope> scope = instance.empty() ? Result<domain::Scope>(default_scope)
+                                                   : services_.ResolveScope(account_id, instance);
     if (!scope.ok()) {
         return render_error(scope.error());
     }

@@ -353,16 +353,9 @@ Result<Page<Job>> SqliteTx::ListJobsByDevice(const Scope& scope,
                                              int64_t offset,
                                              int64_t limit) {
     Page<Job> page;
-    {
-        OTA_ASSIGN_OR_RETURN(Statement count, PrepareScoped(db_, kCountJobsByDevice, scope));
-        count.Bind(3, iot_id);
-        count.Bind(4, firmware_id);
-        OTA_ASSIGN_OR_RETURN(page.total, QueryInt(count));
-    }
-    if (limit <= 0 || offset >= page.total) {
-        return page;
-    }
-    {
+    if (limit <= 0) {
+        limit = 0;
+    } else {
         OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kSelectJobsByDevice, scope));
         stmt.Bind(3, iot_id);
         stmt.Bind(4, firmware_id);
@@ -376,6 +369,15 @@ Result<Page<Job>> SqliteTx::ListJobsByDevice(const Scope& scope,
             OTA_ASSIGN_OR_RETURN(Job job, ReadJob(stmt));
             page.items.push_back(std::move(job));
         }
+    }
+    const auto got = static_cast<int64_t>(page.items.size());
+    if (offset <= 0 && got < limit) {
+        page.total = got;  // the first page was not full: it is the whole list
+    } else {
+        OTA_ASSIGN_OR_RETURN(Statement count, PrepareScoped(db_, kCountJobsByDevice, scope));
+        count.Bind(3, iot_id);
+        count.Bind(4, firmware_id);
+        OTA_ASSIGN_OR_RETURN(page.total, QueryInt(count));
     }
     for (Job& job : page.items) {
         OTA_TRY(LoadJobChildren(job));
