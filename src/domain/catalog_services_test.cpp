@@ -196,7 +196,10 @@ TEST_F(CatalogTest, DeleteDeviceCancelsItsUnfinishedTasks) {
                                  tx.ListTasksByJob(scope_, job->job_id, std::nullopt, 0, 10));
             tasks = std::move(page.items);
             OTA_ASSIGN_OR_RETURN(auto j, tx.FindJob(scope_, job->job_id));
-            status = j->job_status;
+            if (!j.has_value()) {
+                return MakeError(ErrorCode::kJobNotFound);
+            }
+            status = j.value().job_status;
             return Ok();
         });
     };
