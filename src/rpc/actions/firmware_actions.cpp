@@ -4,6 +4,27 @@
 
 namespace otad::rpc {
 
+namespace {
+
+// The fields QueryOTAFirmware and ListOTAFirmware share, in their order.
+void WriteFirmwareIdentity(ResponseWriter& w, const domain::FirmwareDetail& detail) {
+    const domain::Firmware& f = detail.firmware;
+    w.String("FirmwareId", f.firmware_id);
+    w.String("FirmwareName", f.firmware_name);
+    w.String("FirmwareDesc", f.firmware_desc);
+    w.String("ProductKey", f.product_key);
+    w.String("ProductName", detail.product_name);
+    w.String("ModuleName", f.module_name);
+    w.String("DestVersion", f.dest_version);
+    if (!f.src_version.empty()) {
+        w.String("SrcVersion", f.src_version);
+    }
+    w.Int("Type", f.type);
+    w.String("SignMethod", f.sign_method == domain::SignMethod::kMd5 ? "MD5" : "SHA256");
+}
+
+}  // namespace
+
 Status CreateOTAFirmwareAction(ActionContext& ctx) {
     const ParamMap& p = ctx.params;
     domain::CreateFirmwareCommand cmd;
@@ -62,18 +83,7 @@ Status QueryOTAFirmwareAction(ActionContext& ctx) {
     const domain::Firmware& f = detail.firmware;
     ResponseWriter& w = ctx.out;
     w.BeginObject("FirmwareInfo");
-    w.String("FirmwareId", f.firmware_id);
-    w.String("FirmwareName", f.firmware_name);
-    w.String("FirmwareDesc", f.firmware_desc);
-    w.String("ProductKey", f.product_key);
-    w.String("ProductName", detail.product_name);
-    w.String("ModuleName", f.module_name);
-    w.String("DestVersion", f.dest_version);
-    if (!f.src_version.empty()) {
-        w.String("SrcVersion", f.src_version);
-    }
-    w.Int("Type", f.type);
-    w.String("SignMethod", f.sign_method == domain::SignMethod::kMd5 ? "MD5" : "SHA256");
+    WriteFirmwareIdentity(w, detail);
     if (f.multi_files.empty()) {
         w.String("FirmwareSign", f.firmware_sign);
         w.Int("FirmwareSize", f.firmware_size);
@@ -120,18 +130,7 @@ Status ListOTAFirmwareAction(ActionContext& ctx) {
     for (const domain::FirmwareDetail& d : list.items) {
         const domain::Firmware& f = d.firmware;
         w.BeginItem();
-        w.String("FirmwareId", f.firmware_id);
-        w.String("FirmwareName", f.firmware_name);
-        w.String("FirmwareDesc", f.firmware_desc);
-        w.String("ProductKey", f.product_key);
-        w.String("ProductName", d.product_name);
-        w.String("ModuleName", f.module_name);
-        w.String("DestVersion", f.dest_version);
-        if (!f.src_version.empty()) {
-            w.String("SrcVersion", f.src_version);
-        }
-        w.Int("Type", f.type);
-        w.String("SignMethod", f.sign_method == domain::SignMethod::kMd5 ? "MD5" : "SHA256");
+        WriteFirmwareIdentity(w, d);
         if (f.multi_files.empty()) {
             w.String("FirmwareSign", f.firmware_sign);
             w.Int("FirmwareSize", f.firmware_size);
