@@ -22,6 +22,7 @@ check src/domain 'storage/|rpc/|http/|boost/|sqlite3|nlohmann/|libpq|mosquitto' 
 check src/storage 'rpc/|http/|boost/|nlohmann/' 'storage sees only the domain'
 check src/rpc 'storage/|http/|boost/|sqlite3' 'rpc is transport-free and storage-free'
 check src/http 'domain/|storage/|rpc/|sqlite3' 'http only transports'
+check src/mqtt 'storage/|rpc/|http/|boost/|sqlite3' 'mqtt speaks to devices through the domain, without SQL'
 check src/files 'storage/|rpc/|http/|boost/|sqlite3|nlohmann/' 'files serves bytes through the domain, without Beast or SQL'
 # Beast and Asio stay in the few files that need them (build time on small machines).
 beast="$(git ls-files -co --exclude-standard -- 'src/*' 'apps/*' |

@@ -5,10 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(g++ cmake ninja-build ccache pkg-config libboost-dev libsqlite3-dev libssl-dev
-          nlohmann-json3-dev sqlite3)
+          nlohmann-json3-dev sqlite3 mosquitto mosquitto-dev libmosquitto-dev)
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(libgtest-dev libgmock-dev clang-format clang-tidy libbenchmark-dev nginx-light
-            gnuplot-nox jq curl)
+            gnuplot-nox jq curl mosquitto-clients)
   command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
 fi
 

@@ -164,6 +164,7 @@ Result<Job> Services::CreateVerifyJob(const Scope& scope, const CreateVerifyJobC
         if (targets.empty()) {
             return MakeError(ErrorCode::kNoDeviceToUpgrade);
         }
+        job.push_backlog = job.job_status == JobStatus::kInProgress && job.need_push;
         OTA_TRY(tx.InsertJob(scope, job));
         std::vector<Task> tasks;
         for (const auto& [device, current] : targets) {
@@ -246,6 +247,7 @@ Result<Job> Services::CreateDynamicJob(const Scope& scope, const CreateDynamicJo
             }
             job.group_name = group->group_name;
         }
+        job.push_backlog = job.job_status == JobStatus::kInProgress && job.need_push;
         OTA_TRY(tx.InsertJob(scope, job));
         if (job.dynamic_mode == 2) {
             return Ok();  // only devices that report a matching version later

@@ -159,6 +159,11 @@ struct Job {
     int64_t modified_ms = 0;
     int64_t start_ms = 0;  ///< 0 until the job entered IN_PROGRESS
     int64_t end_ms = 0;    ///< 0 until the job ended
+    // Push pacing (MaximumPerMinute): first pushes counted in the minute that started at
+    // push_window_start_ms, and whether QUEUED tasks may be waiting for a push.
+    int64_t push_window_start_ms = 0;
+    int push_window_count = 0;
+    bool push_backlog = false;
 };
 
 enum class TaskStatus {
@@ -292,6 +297,11 @@ struct ScopedJob {
 struct ScopedTask {
     Scope scope;
     Task task;
+};
+
+struct ScopedDevice {
+    Scope scope;
+    Device device;
 };
 
 /// One page of a list plus the size of the whole list.

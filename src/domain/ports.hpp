@@ -208,6 +208,22 @@ class ReadTx {
     /// The earliest future time at which ListJobsDue or ListTasksDue would return something,
     /// or 0 when nothing is scheduled.
     virtual Result<int64_t> NextDueTime() = 0;
+
+    // ---- The device channel (spans tenants: ProductKey is unique across them) -------------
+
+    /// The device with that ProductKey and DeviceName in whichever scope holds it.
+    virtual Result<std::optional<ScopedDevice>> FindDeviceAnyScope(
+        std::string_view product_key, std::string_view device_name) = 0;
+    /// IN_PROGRESS jobs with NeedPush whose push_backlog flag is set, oldest first.
+    virtual Result<std::vector<ScopedJob>> ListJobsWithPushBacklog(int64_t limit) = 0;
+    /// QUEUED tasks of the job whose device is ONLINE, oldest first, at most `limit`.
+    virtual Result<std::vector<Task>> ListPushableTasks(const Scope& scope,
+                                                        std::string_view job_id,
+                                                        int64_t limit) = 0;
+    /// NOTIFIED and IN_PROGRESS tasks of the device, oldest first (what a device that comes
+    /// back online is offered again).
+    virtual Result<std::vector<Task>> ListDeliveredTasksOfDevice(const Scope& scope,
+                                                                 std::string_view iot_id) = 0;
 };
 
 /// Reads and writes inside one transaction: all of it becomes durable at commit, or none.
@@ -271,6 +287,11 @@ class WriteTx : public ReadTx {
     /// Replaces every mutable task field (status, progress, desc, module, versions, retry and
     /// timeout bookkeeping, modified and notified times).
     virtual Status UpdateTask(const Scope& scope, const Task& task) = 0;
+    /// Every ONLINE device becomes OFFLINE, in all scopes. Returns how many changed.
+    virtual Result<int64_t> ResetPresence() = 0;
+    /// Writes only the push-pacing fields of the job (push_window_start_ms,
+    /// push_window_count, push_backlog). kJobNotFound.
+    virtual Status UpdateJobPushState(const Scope& scope, const Job& job) = 0;
 
     /// kModuleNameExists when a module of the product has that name ignoring case.
     virtual Status InsertModule(const Scope& scope, const Module& module) = 0;

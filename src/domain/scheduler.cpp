@@ -56,6 +56,7 @@ Result<int64_t> Services::RunDueWork() {
                     job.job_status = JobStatus::kInProgress;
                     job.start_ms = now;
                     job.modified_ms = now;
+                    job.push_backlog = job.need_push;
                     OTA_TRY(tx.UpdateJob(sj.scope, job));
                 }
                 if (job.job_status == JobStatus::kInProgress && job.schedule_finish_ms != 0 &&
@@ -77,6 +78,7 @@ Result<int64_t> Services::RunDueWork() {
                     t.timeout_at_ms = 0;
                     t.modified_ms = now;
                     OTA_TRY(tx.UpdateTask(st.scope, t));
+                    OTA_TRY(MarkPushBacklog(tx, st.scope, t.job_id));
                 } else if (t.status == TaskStatus::kInProgress && t.timeout_at_ms != 0 &&
                            t.timeout_at_ms <= now) {
                     // Timeouts are final: no automatic retry.

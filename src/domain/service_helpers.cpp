@@ -283,4 +283,13 @@ Status SettleJob(WriteTx& tx, const Scope& scope, const std::string& job_id, int
     return Ok();
 }
 
+Status MarkPushBacklog(WriteTx& tx, const Scope& scope, std::string_view job_id) {
+    OTA_ASSIGN_OR_RETURN(auto job, tx.FindJob(scope, job_id));
+    if (!job || !job->need_push || job->push_backlog) {
+        return Ok();
+    }
+    job->push_backlog = true;
+    return tx.UpdateJobPushState(scope, *job);
+}
+
 }  // namespace otad::domain::detail

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -110,6 +111,31 @@ Status ForEachGroupDevice(ReadTx& tx,
                           const Scope& scope,
                           const Group& group,
                           const std::function<Status(const Device&)>& fn);
+
+/// A device's progress report for one module (see Services::ReportProgress); adds the jobs
+/// whose tasks changed to `touched_jobs` for the caller to settle.
+Status ApplyProgressReport(WriteTx& tx,
+                           const Scope& scope,
+                           const std::string& iot_id,
+                           std::string_view module_name,
+                           int64_t step,
+                           std::string_view desc,
+                           int64_t now,
+                           std::set<std::string>& touched_jobs);
+
+/// A device's version report for one module (see Services::ReportVersion); adds the jobs
+/// whose tasks changed to `touched_jobs` for the caller to settle.
+Status ApplyVersionReport(WriteTx& tx,
+                          const Scope& scope,
+                          Device device,
+                          std::string_view module_name,
+                          std::string_view version,
+                          int64_t now,
+                          std::set<std::string>& touched_jobs);
+
+/// Notes that QUEUED tasks of the job may wait for a push (the device channel's sweep looks
+/// at such jobs). Nothing when the job does not push.
+Status MarkPushBacklog(WriteTx& tx, const Scope& scope, std::string_view job_id);
 
 /// Cancels one task (any unfinished state) with a reason.
 Status CancelTask(WriteTx& tx, const Scope& scope, Task task, std::string desc, int64_t now);

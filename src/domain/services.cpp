@@ -588,7 +588,9 @@ Result<Job> Services::CreateStaticJob(const Scope& scope, const CreateStaticJobC
             return Invalid("DnListFileUrl is not a device list file issued by this server.");
         }
         OTA_ASSIGN_OR_RETURN(listed_names, files_->ReadDeviceList(scope, cmd.dn_list_file_url));
-        std::set<std::string_view> seen;
+        // Keeps the first of repeated names, in file order; the set owns its copies, since the
+        // names it would otherwise point into are moved away.
+        std::set<std::string> seen;
         std::vector<std::string> unique;
         unique.reserve(listed_names.size());
         for (std::string& n : listed_names) {
@@ -724,6 +726,7 @@ Result<Job> Services::CreateStaticJob(const Scope& scope, const CreateStaticJobC
 
         job.job_status = job.schedule_ms != 0 ? JobStatus::kPlanned : JobStatus::kInProgress;
         job.start_ms = job.schedule_ms != 0 ? 0 : now;
+        job.push_backlog = job.job_status == JobStatus::kInProgress && job.need_push;
         OTA_TRY(tx.InsertJob(scope, job));
         std::vector<Task> slice;
         slice.reserve(std::min(eligible.size(), limits_.task_insert_slice));

@@ -2,6 +2,7 @@
 
 #include "common/clock.hpp"
 #include "common/result.hpp"
+#include "domain/device_channel.hpp"
 #include "domain/model.hpp"
 #include "domain/ports.hpp"
 
@@ -384,6 +385,21 @@ class Services {
                          std::string_view iot_id,
                          std::string_view module_name,
                          std::string_view version);
+
+    // The device channel (device_channel.cpp). The transport feeds device events in arrival
+    // order; the service applies a run of them in one transaction and returns what must be
+    // sent. Events of unknown or deleted devices, and events with invalid content, are counted
+    // as ignored and change nothing.
+    Result<DeviceEventOutcome> ApplyDeviceEvents(const std::vector<DeviceEvent>& events);
+    /// QUEUED tasks of running batches that push, whose device is online, up to each batch's
+    /// MaximumPerMinute: marked NOTIFIED and returned for sending. At most `limit` per call.
+    Result<std::vector<UpgradeNotice>> TakeDuePushes(int64_t limit);
+    /// Marks every device offline: the transport lost the broker and will learn again who is
+    /// online when it reconnects.
+    Status ResetPresence();
+    /// Secret and state of a device for the broker's login check; nothing when unknown.
+    Result<std::optional<Device>> FindDeviceForLogin(std::string_view product_key,
+                                                     std::string_view device_name);
 
     // Time-driven work (scheduler.cpp): starts planned batches, ends batches at their finish
     // time, re-queues failed tasks whose retry is due and fails tasks that timed out. Returns

@@ -265,7 +265,8 @@ Status Services::ReupgradeTasks(const Scope& scope,
             t.modified_ms = now;
             OTA_TRY(tx.UpdateTask(scope, t));
         }
-        return SettleJob(tx, scope, std::string(job_id), now);
+        OTA_TRY(SettleJob(tx, scope, std::string(job_id), now));
+        return MarkPushBacklog(tx, scope, job_id);
     });
 }
 
@@ -302,6 +303,9 @@ Status Services::ConfirmTasks(const Scope& scope, const std::vector<std::string>
             t.status = TaskStatus::kQueued;
             t.modified_ms = now;
             OTA_TRY(tx.UpdateTask(scope, t));
+        }
+        for (const auto& [job_id, job] : jobs) {
+            OTA_TRY(MarkPushBacklog(tx, scope, job_id));
         }
         return Ok();
     });

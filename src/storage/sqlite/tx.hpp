@@ -261,6 +261,14 @@ class SqliteTx final : public domain::WriteTx {
     Result<std::vector<domain::ScopedJob>> ListJobsDue(int64_t now_ms, int64_t limit) override;
     Result<std::vector<domain::ScopedTask>> ListTasksDue(int64_t now_ms, int64_t limit) override;
     Result<int64_t> NextDueTime() override;
+    Result<std::optional<domain::ScopedDevice>> FindDeviceAnyScope(
+        std::string_view product_key, std::string_view device_name) override;
+    Result<std::vector<domain::ScopedJob>> ListJobsWithPushBacklog(int64_t limit) override;
+    Result<std::vector<domain::Task>> ListPushableTasks(const domain::Scope& scope,
+                                                        std::string_view job_id,
+                                                        int64_t limit) override;
+    Result<std::vector<domain::Task>> ListDeliveredTasksOfDevice(const domain::Scope& scope,
+                                                                 std::string_view iot_id) override;
 
     Status UpdateProduct(const domain::Scope& scope, const domain::Product& product) override;
     Status DeleteProduct(const domain::Scope& scope, std::string_view product_key) override;
@@ -269,6 +277,8 @@ class SqliteTx final : public domain::WriteTx {
     Status DeleteFirmware(const domain::Scope& scope, std::string_view firmware_id) override;
     Status UpdateJob(const domain::Scope& scope, const domain::Job& job) override;
     Status UpdateTask(const domain::Scope& scope, const domain::Task& task) override;
+    Result<int64_t> ResetPresence() override;
+    Status UpdateJobPushState(const domain::Scope& scope, const domain::Job& job) override;
     Status InsertModule(const domain::Scope& scope, const domain::Module& module) override;
     Status UpdateModule(const domain::Scope& scope, const domain::Module& module) override;
     Status DeleteModule(const domain::Scope& scope,

@@ -74,6 +74,14 @@ constexpr std::string_view kSelectDeviceByIotId =
     "SELECT iot_id, product_key, device_name, device_secret, nickname, status, "
     "       firmware_version, ip_address, created_ms, modified_ms, active_ms, online_ms "
     "FROM devices WHERE iot_id = ?3 AND account_id = ?1 AND instance_id = ?2";
+// Across tenants (devices_by_key); the scope follows the device's columns.
+constexpr std::string_view kSelectDeviceAnyScope =
+    "SELECT iot_id, product_key, device_name, device_secret, nickname, status, "
+    "       firmware_version, ip_address, created_ms, modified_ms, active_ms, online_ms, "
+    "       account_id, instance_id "
+    "FROM devices WHERE product_key = ?1 AND device_name = ?2";
+constexpr std::string_view kResetPresence =
+    "UPDATE devices SET status = 'OFFLINE' WHERE status = 'ONLINE'";
 constexpr std::string_view kSelectDevicesOfProduct =
     "SELECT iot_id, product_key, device_name, device_secret, nickname, status, "
     "       firmware_version, ip_address, created_ms, modified_ms, active_ms, online_ms "
@@ -372,6 +380,28 @@ Result<std::optional<Device>> SqliteTx::FindDeviceByIotId(const Scope& scope,
     OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kSelectDeviceByIotId, scope));
     stmt.Bind(3, iot_id);
     return FindOneDevice(stmt);
+}
+
+Result<std::optional<domain::ScopedDevice>> SqliteTx::FindDeviceAnyScope(
+    std::string_view product_key, std::string_view device_name) {
+    OTA_ASSIGN_OR_RETURN(Statement stmt, db_.Prepare(kSelectDeviceAnyScope));
+    stmt.Bind(1, product_key);
+    stmt.Bind(2, device_name);
+    OTA_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) {
+        return std::optional<domain::ScopedDevice>();
+    }
+    domain::ScopedDevice found;
+    found.device = ReadDevice(stmt);
+    found.scope.account_id = stmt.ColumnInt64(12);
+    found.scope.instance_id = stmt.ColumnInt64(13);
+    return std::optional<domain::ScopedDevice>(std::move(found));
+}
+
+Result<int64_t> SqliteTx::ResetPresence() {
+    OTA_ASSIGN_OR_RETURN(Statement stmt, db_.Prepare(kResetPresence));
+    OTA_TRY(stmt.Run());
+    return db_.Changes();
 }
 
 Result<int64_t> SqliteTx::CountDevices(const Scope& scope, std::string_view product_key) {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <iterator>
+#include <limits>
 #include <set>
 #include <string>
 #include <tuple>
@@ -19,7 +20,8 @@ namespace otad::storage::sqlite {
     "job_desc, dynamic_mode, gray_percent, group_id, group_name, dn_list_file_url, "             \
     "retry_interval_min, retry_count, timeout_min, maximum_per_minute, overwrite_mode, "         \
     "multi_module_mode, need_push, need_confirm, download_protocol, schedule_ms, "               \
-    "schedule_finish_ms, created_ms, modified_ms, start_ms, end_ms "
+    "schedule_finish_ms, created_ms, modified_ms, start_ms, end_ms, push_window_start_ms, "      \
+    "push_window_count, push_backlog "
 // The columns ReadTask reads.
 #define OTA_TASK_COLUMNS                                                                   \
     "task_id, job_id, firmware_id, iot_id, product_key, device_name, module_name, "        \
@@ -35,7 +37,8 @@ const std::string_view kSelectJobsByDevice =
     "       j.group_id, j.group_name, j.dn_list_file_url, j.retry_interval_min, j.retry_count, "
     "       j.timeout_min, j.maximum_per_minute, j.overwrite_mode, j.multi_module_mode, "
     "       j.need_push, j.need_confirm, j.download_protocol, j.schedule_ms, "
-    "       j.schedule_finish_ms, j.created_ms, j.modified_ms, j.start_ms, j.end_ms "
+    "       j.schedule_finish_ms, j.created_ms, j.modified_ms, j.start_ms, j.end_ms, "
+    "       j.push_window_start_ms, j.push_window_count, j.push_backlog "
     "FROM tasks AS t CROSS JOIN jobs AS j "
     "WHERE t.account_id = ?1 AND t.instance_id = ?2 AND t.iot_id = ?3 AND t.firmware_id = ?4 "
     "  AND j.job_id = t.job_id AND j.account_id = ?1 AND j.instance_id = ?2 "
@@ -109,9 +112,9 @@ constexpr std::string_view kInsertJob =
     "    group_id, group_name, dn_list_file_url, retry_interval_min, retry_count, timeout_min, "
     "    maximum_per_minute, overwrite_mode, multi_module_mode, need_push, need_confirm, "
     "    download_protocol, schedule_ms, schedule_finish_ms, created_ms, modified_ms, start_ms, "
-    "    end_ms) "
+    "    end_ms, push_window_start_ms, push_window_count, push_backlog) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
-    "    ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30)";
+    "    ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33)";
 constexpr std::string_view kUpdateJobStatus =
     "UPDATE jobs SET job_status = ?4, start_ms = ?5, end_ms = ?6, modified_ms = ?7 "
     "WHERE job_id = ?3 AND account_id = ?1 AND instance_id = ?2";
@@ -174,7 +177,8 @@ constexpr std::string_view kUpdateJob =
     "    retry_interval_min = ?12, retry_count = ?13, timeout_min = ?14, "
     "    maximum_per_minute = ?15, overwrite_mode = ?16, multi_module_mode = ?17, "
     "    need_push = ?18, need_confirm = ?19, download_protocol = ?20, schedule_ms = ?21, "
-    "    schedule_finish_ms = ?22, modified_ms = ?23, start_ms = ?24, end_ms = ?25 "
+    "    schedule_finish_ms = ?22, modified_ms = ?23, start_ms = ?24, end_ms = ?25, "
+    "    push_window_start_ms = ?26, push_window_count = ?27, push_backlog = ?28 "
     "WHERE job_id = ?3 AND account_id = ?1 AND instance_id = ?2";
 
 // A range of tasks_by_device, newest job first.
@@ -212,6 +216,34 @@ constexpr std::string_view kSelectTasksTimeoutDue =
     ", account_id, instance_id, timeout_at_ms "
     "FROM tasks WHERE timeout_at_ms > 0 AND status = 'IN_PROGRESS' AND timeout_at_ms <= ?1 "
     "ORDER BY timeout_at_ms LIMIT ?2";
+// The device channel. Batches with a push backlog, from the partial index jobs_push_backlog.
+constexpr std::string_view kSelectJobsWithPushBacklog =
+    "SELECT " OTA_JOB_COLUMNS
+    ", account_id, instance_id, created_ms "
+    "FROM jobs WHERE push_backlog = 1 AND job_status = 'IN_PROGRESS' AND need_push = 1 "
+    "  AND created_ms <= ?1 "
+    "ORDER BY created_ms LIMIT ?2";
+// QUEUED tasks of one job in list order (tasks_by_job_status), each device a unique-key lookup.
+constexpr std::string_view kSelectPushableTasks =
+    "SELECT t.task_id, t.job_id, t.firmware_id, t.iot_id, t.product_key, t.device_name, "
+    "       t.module_name, t.src_version, t.dest_version, t.status, t.progress, t.task_desc, "
+    "       t.job_created_ms, t.created_ms, t.modified_ms, t.retries_used, t.retry_at_ms, "
+    "       t.progress_started_ms, t.timeout_at_ms, t.notified_ms "
+    "FROM tasks AS t CROSS JOIN devices AS d "
+    "WHERE t.account_id = ?1 AND t.instance_id = ?2 AND t.job_id = ?3 AND t.status = 'QUEUED' "
+    "  AND d.account_id = ?1 AND d.instance_id = ?2 AND d.iot_id = t.iot_id "
+    "  AND d.status = 'ONLINE' "
+    "ORDER BY t.created_ms, t.task_id LIMIT ?4";
+constexpr std::string_view kSelectDeliveredTasksOfDevice =
+    "SELECT " OTA_TASK_COLUMNS
+    "FROM tasks "
+    "WHERE account_id = ?1 AND instance_id = ?2 AND iot_id = ?3 "
+    "  AND status IN ('NOTIFIED', 'IN_PROGRESS') "
+    "ORDER BY created_ms, task_id";
+constexpr std::string_view kUpdateJobPushState =
+    "UPDATE jobs SET push_window_start_ms = ?4, push_window_count = ?5, push_backlog = ?6 "
+    "WHERE job_id = ?3 AND account_id = ?1 AND instance_id = ?2";
+
 // The first entry of each of the four partial indexes (NULL when one is empty).
 constexpr std::string_view kSelectNextDueTimes =
     "SELECT (SELECT MIN(schedule_ms) FROM jobs "
@@ -223,7 +255,7 @@ constexpr std::string_view kSelectNextDueTimes =
     "        WHERE timeout_at_ms > 0 AND status = 'IN_PROGRESS')";
 
 // Columns of a scheduler row after the record's: account, instance, due time.
-constexpr int kJobColumnCount = 28;
+constexpr int kJobColumnCount = 31;
 constexpr int kTaskColumnCount = 20;
 
 // Reads the columns of kSelectJob (and of kSelectJobsByDevice, which lists the same ones).
@@ -257,6 +289,9 @@ Result<Job> ReadJob(const Statement& stmt) {
     job.modified_ms = stmt.ColumnInt64(25);
     job.start_ms = stmt.ColumnInt64(26);
     job.end_ms = stmt.ColumnInt64(27);
+    job.push_window_start_ms = stmt.ColumnInt64(28);
+    job.push_window_count = stmt.ColumnInt(29);
+    job.push_backlog = stmt.ColumnBool(30);
     return job;
 }
 
@@ -415,6 +450,9 @@ Status SqliteTx::InsertJob(const Scope& scope, const Job& job) {
     stmt.Bind(28, job.modified_ms);
     stmt.Bind(29, job.start_ms);
     stmt.Bind(30, job.end_ms);
+    stmt.Bind(31, job.push_window_start_ms);
+    stmt.Bind(32, job.push_window_count);
+    stmt.Bind(33, job.push_backlog);
     OTA_TRY(stmt.Run());
     return StoreJobChildren(job);
 }
@@ -632,6 +670,9 @@ Status SqliteTx::UpdateJob(const Scope& scope, const Job& job) {
     stmt.Bind(23, job.modified_ms);
     stmt.Bind(24, job.start_ms);
     stmt.Bind(25, job.end_ms);
+    stmt.Bind(26, job.push_window_start_ms);
+    stmt.Bind(27, job.push_window_count);
+    stmt.Bind(28, job.push_backlog);
     OTA_TRY(RunChange(db_, stmt, ErrorCode::kJobNotFound));
     return StoreJobChildren(job);
 }
@@ -924,6 +965,58 @@ Result<int64_t> SqliteTx::NextDueTime() {
         }
     }
     return next;
+}
+
+Result<std::vector<domain::ScopedJob>> SqliteTx::ListJobsWithPushBacklog(int64_t limit) {
+    std::vector<domain::ScopedJob> jobs;
+    if (limit <= 0) {
+        return jobs;
+    }
+    std::vector<DueRow<Job>> rows;
+    OTA_TRY(CollectDue(db_,
+                       kSelectJobsWithPushBacklog,
+                       std::numeric_limits<int64_t>::max(),
+                       limit,
+                       kJobColumnCount,
+                       ReadJob,
+                       rows));
+    for (DueRow<Job>& row : rows) {
+        OTA_TRY(LoadJobChildren(row.record));
+        jobs.push_back(domain::ScopedJob{row.scope, std::move(row.record)});
+    }
+    return jobs;
+}
+
+Result<std::vector<Task>> SqliteTx::ListPushableTasks(const Scope& scope,
+                                                      std::string_view job_id,
+                                                      int64_t limit) {
+    std::vector<Task> tasks;
+    if (limit <= 0) {
+        return tasks;
+    }
+    OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kSelectPushableTasks, scope));
+    stmt.Bind(3, job_id);
+    stmt.Bind(4, limit);
+    OTA_TRY(CollectRows(stmt, tasks, ReadTask));
+    return tasks;
+}
+
+Result<std::vector<Task>> SqliteTx::ListDeliveredTasksOfDevice(const Scope& scope,
+                                                               std::string_view iot_id) {
+    OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kSelectDeliveredTasksOfDevice, scope));
+    stmt.Bind(3, iot_id);
+    std::vector<Task> tasks;
+    OTA_TRY(CollectRows(stmt, tasks, ReadTask));
+    return tasks;
+}
+
+Status SqliteTx::UpdateJobPushState(const Scope& scope, const Job& job) {
+    OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kUpdateJobPushState, scope));
+    stmt.Bind(3, job.job_id);
+    stmt.Bind(4, job.push_window_start_ms);
+    stmt.Bind(5, job.push_window_count);
+    stmt.Bind(6, job.push_backlog);
+    return RunChange(db_, stmt, ErrorCode::kJobNotFound);
 }
 
 }  // namespace otad::storage::sqlite

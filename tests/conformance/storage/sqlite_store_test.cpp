@@ -399,7 +399,8 @@ TEST(SqliteMigrationTest, UpgradesADatabaseCreatedByTheFirstMigration) {
     store.reset();
     RawDb db(options.path);
     EXPECT_EQ(db.Column("SELECT name FROM schema_version ORDER BY version", 0),
-              (std::vector<std::string>{"0001_init.sql", "0002_management_api.sql"}));
+              (std::vector<std::string>{
+                  "0001_init.sql", "0002_management_api.sql", "0003_device_channel.sql"}));
     EXPECT_EQ(db.Column("PRAGMA foreign_key_check", 0), std::vector<std::string>{});
     EXPECT_EQ(db.Column("PRAGMA integrity_check", 0), std::vector<std::string>{"ok"});
 }

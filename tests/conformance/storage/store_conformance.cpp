@@ -145,6 +145,9 @@ Job MakeJob(const std::string& product_key,
     j.modified_ms = created_ms + 3000;
     j.start_ms = created_ms + 4000;
     j.end_ms = created_ms + 5000;
+    j.push_window_start_ms = created_ms + 6000;
+    j.push_window_count = 17;
+    j.push_backlog = true;
     return j;
 }
 
@@ -292,6 +295,9 @@ void ExpectSameJob(const Job& actual, const Job& expected) {
     EXPECT_EQ(actual.modified_ms, expected.modified_ms);
     EXPECT_EQ(actual.start_ms, expected.start_ms);
     EXPECT_EQ(actual.end_ms, expected.end_ms);
+    EXPECT_EQ(actual.push_window_start_ms, expected.push_window_start_ms);
+    EXPECT_EQ(actual.push_window_count, expected.push_window_count);
+    EXPECT_EQ(actual.push_backlog, expected.push_backlog);
 }
 
 void ExpectSameTask(const Task& actual, const Task& expected) {
