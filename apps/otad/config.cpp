@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdlib>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -66,6 +67,37 @@ Status ReadString(const std::string& path,
     return Ok();
 }
 
+Status LoadMqttSection(const std::string& path, const Json& m, MqttConfig& mqtt) {
+    OTA_TRY(CheckKeys(path,
+                      m,
+                      "mqtt.",
+                      {"host",
+                       "port",
+                       "username",
+                       "password_file",
+                       "client_id",
+                       "keepalive_s",
+                       "max_queued_events",
+                       "max_batch_events"}));
+    mqtt.enabled = true;
+    OTA_TRY(ReadString(path, m, "host", mqtt.host));
+    OTA_TRY(ReadInt(path, m, "port", 1, 65535, mqtt.port));
+    OTA_TRY(ReadString(path, m, "username", mqtt.username));
+    OTA_TRY(ReadString(path, m, "password_file", mqtt.password_file));
+    OTA_TRY(ReadString(path, m, "client_id", mqtt.client_id));
+    OTA_TRY(ReadInt(path, m, "keepalive_s", 5, 65535, mqtt.keepalive_s));
+    OTA_TRY(ReadInt(path, m, "max_queued_events", 100, 10'000'000, mqtt.max_queued_events));
+    OTA_TRY(ReadInt(path, m, "max_batch_events", 1, 100'000, mqtt.max_batch_events));
+    if (mqtt.host.empty()) {
+        return ConfigError(path, "'mqtt.host' must not be empty");
+    }
+    // MQTT 3.1.1 brokers must accept client ids of up to 23 bytes; Mosquitto takes more.
+    if (mqtt.client_id.size() > 128) {
+        return ConfigError(path, "'mqtt.client_id' must be at most 128 bytes");
+    }
+    return Ok();
+}
+
 }  // namespace
 
 Status ParseListen(const std::string& text, std::string& host, uint16_t& port) {
@@ -99,11 +131,18 @@ Status LoadConfigFile(const std::string& path, Config& config) {
     } catch (const Json::parse_error& e) {
         return ConfigError(path, std::string("is not valid JSON: ") + e.what());
     }
-    OTA_TRY(CheckKeys(
-        path,
-        root,
-        "",
-        {"listen", "data", "log_level", "region_id", "limits", "throttling", "sqlite", "files"}));
+    OTA_TRY(CheckKeys(path,
+                      root,
+                      "",
+                      {"listen",
+                       "data",
+                       "log_level",
+                       "region_id",
+                       "limits",
+                       "throttling",
+                       "sqlite",
+                       "files",
+                       "mqtt"}));
     OTA_TRY(ReadString(path, root, "listen", config.listen));
     OTA_TRY(ReadString(path, root, "data", config.data_dir));
     OTA_TRY(ReadString(path, root, "region_id", config.rpc.env.region_id));
@@ -214,7 +253,38 @@ Status LoadConfigFile(const std::string& path, Config& config) {
             return ConfigError(path, st.error().message);
         }
     }
+    if (root.contains("mqtt")) {
+        OTA_TRY(LoadMqttSection(path, root.at("mqtt"), config.mqtt));
+    }
     return Ok();
+}
+
+Result<std::string> LoadMqttPassword(const MqttConfig& mqtt) {
+    if (const char* env = std::getenv("OTAD_MQTT_PASSWORD"); env != nullptr && *env != '\0') {
+        return std::string(env);
+    }
+    if (mqtt.password_file.empty()) {
+        return std::string();
+    }
+    std::ifstream in(mqtt.password_file, std::ios::binary);
+    if (!in) {
+        return MakeError(ErrorCode::kInvalidParameter,
+                         "mqtt.password_file " + mqtt.password_file + " cannot be read");
+    }
+    std::string password;
+    // A password file holds one short line; anything longer is not a password file.
+    constexpr size_t kMaxPasswordBytes = 4096;
+    password.resize(kMaxPasswordBytes + 1);
+    in.read(password.data(), static_cast<std::streamsize>(password.size()));
+    password.resize(static_cast<size_t>(in.gcount()));
+    if (password.size() > kMaxPasswordBytes) {
+        return MakeError(ErrorCode::kInvalidParameter,
+                         "mqtt.password_file " + mqtt.password_file + " is too long");
+    }
+    while (!password.empty() && (password.back() == '\n' || password.back() == '\r')) {
+        password.pop_back();
+    }
+    return password;
 }
 
 Status NormalizeBaseUrl(const std::string& what, std::string& url) {

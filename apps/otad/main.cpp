@@ -1,7 +1,7 @@
 // otad: a self-hosted OTA update server that speaks the Alibaba Cloud IoT OTA API.
 //
 //   otad serve [--listen HOST:PORT] [--data DIR] [--config FILE] [--log-level LEVEL]
-//              [--files-listen HOST:PORT] [--files-base-url URL]
+//              [--files-listen HOST:PORT] [--files-base-url URL] [--mqtt HOST:PORT]
 //   otad account create --name NAME [--data DIR] [--access-key-id ID --access-key-secret S]
 //   otad account list [--data DIR]
 //   otad version
@@ -19,6 +19,9 @@
 #include "files/download_handler.hpp"
 #include "files/upload_handler.hpp"
 #include "http/server.hpp"
+#include "mqtt/broker_client.hpp"
+#include "mqtt/device_gateway.hpp"
+#include "mqtt/services_channel.hpp"
 #include "rpc/dispatcher.hpp"
 #include "storage/sqlite/sqlite_store.hpp"
 
@@ -51,7 +54,7 @@ namespace {
 constexpr std::string_view kUsage =
     "usage:\n"
     "  otad serve [--listen HOST:PORT] [--data DIR] [--config FILE] [--log-level LEVEL]\n"
-    "             [--files-listen HOST:PORT] [--files-base-url URL]\n"
+    "             [--files-listen HOST:PORT] [--files-base-url URL] [--mqtt HOST:PORT]\n"
     "  otad account create --name NAME [--data DIR] [--access-key-id ID "
     "--access-key-secret SECRET]\n"
     "  otad account list [--data DIR]\n"
@@ -59,7 +62,9 @@ constexpr std::string_view kUsage =
     "\n"
     "serve prints 'listening on http://HOST:PORT' on stdout once it accepts connections.\n"
     "If ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET are set, serve makes\n"
-    "sure an account with that AccessKey exists.\n";
+    "sure an account with that AccessKey exists.\n"
+    "--mqtt (or an \"mqtt\" section in the config file) connects to the MQTT broker that\n"
+    "devices use; OTAD_MQTT_PASSWORD holds the broker password.\n";
 
 int Fail(const std::string& message) {
     std::cerr << "otad: " << message << "\n";
@@ -224,6 +229,54 @@ class BackgroundWork {
     std::thread thread_;
 };
 
+// The device channel: otad's broker connection and the gateway between it and the domain.
+// Started once storage, services and download URLs are ready; stopped before storage closes.
+class DeviceChannelRuntime {
+  public:
+    DeviceChannelRuntime(domain::Services& services,
+                         const Clock& clock,
+                         mqtt::BrokerOptions broker,
+                         mqtt::GatewayOptions gateway)
+        : channel_(services),
+          broker_(std::move(broker)),
+          gateway_(channel_, broker_, clock, gateway) {}
+    ~DeviceChannelRuntime() { Stop(); }
+    DeviceChannelRuntime(const DeviceChannelRuntime&) = delete;
+    DeviceChannelRuntime& operator=(const DeviceChannelRuntime&) = delete;
+
+    Status Start() {
+        gateway_.Start();
+        Status st = broker_.Start(gateway_);
+        if (!st.ok()) {
+            gateway_.Stop();
+        }
+        return st;
+    }
+    // The gateway first: it applies what is queued and publishes the answers while the
+    // broker connection is still up; then the connection closes.
+    void Stop() {
+        gateway_.Stop();
+        broker_.Stop();
+    }
+
+  private:
+    mqtt::ServicesDeviceChannel channel_;
+    mqtt::BrokerClient broker_;
+    mqtt::DeviceGateway gateway_;
+};
+
+Result<mqtt::BrokerOptions> BrokerOptionsFrom(const MqttConfig& config) {
+    mqtt::BrokerOptions options;
+    options.host = config.host;
+    options.port = config.port;
+    options.username = config.username;
+    OTA_ASSIGN_OR_RETURN(options.password, LoadMqttPassword(config));
+    options.client_id =
+        config.client_id.empty() ? "otad-" + crypto::RandomLowerAlnum(12) : config.client_id;
+    options.keepalive_s = config.keepalive_s;
+    return options;
+}
+
 nlohmann::json AccountJson(const domain::AccountWithInstance& a, bool with_secret) {
     nlohmann::json j;
     j["Name"] = a.account.name;
@@ -311,7 +364,9 @@ Status EnsureEnvironmentAccount(domain::Services& services) {
 
 int Serve(const std::vector<std::string>& args) {
     auto flags = ParseFlags(
-        args, 2, {"listen", "data", "config", "log-level", "files-listen", "files-base-url"});
+        args,
+        2,
+        {"listen", "data", "config", "log-level", "files-listen", "files-base-url", "mqtt"});
     if (!flags.ok()) {
         return Fail(flags.error().message + "\n" + std::string(kUsage));
     }
@@ -335,6 +390,21 @@ int Serve(const std::vector<std::string>& args) {
         if (Status st = NormalizeBaseUrl("--files-base-url", config.files.base_url); !st.ok()) {
             return Fail(st.error().message);
         }
+    }
+    if (flags->count("mqtt")) {
+        config.mqtt.enabled = true;
+        if (Status st = ParseListen(flags->at("mqtt"), config.mqtt.host, config.mqtt.port);
+            !st.ok() || config.mqtt.port == 0) {
+            return Fail("--mqtt must be HOST:PORT with a port from 1 to 65535");
+        }
+    }
+    std::optional<mqtt::BrokerOptions> broker_options;
+    if (config.mqtt.enabled) {
+        auto options = BrokerOptionsFrom(config.mqtt);
+        if (!options.ok()) {
+            return Fail(options.error().message);
+        }
+        broker_options = std::move(*options);
     }
     if (flags->count("log-level") && !log::ParseLevel(flags->at("log-level"), config.log_level)) {
         return Fail("--log-level must be debug, info, warn, error or off");
@@ -479,6 +549,24 @@ int Serve(const std::vector<std::string>& args) {
     }
     file_service.SetBaseUrls(upload_base, download_base);
     BackgroundWork background(services, file_service);
+    std::optional<DeviceChannelRuntime> device_channel;
+    if (broker_options) {
+        log::Info("device channel: connecting to MQTT broker " + broker_options->host + ":" +
+                  std::to_string(broker_options->port) + " as '" + broker_options->username +
+                  "', client id " + broker_options->client_id);
+        mqtt::GatewayOptions gateway;
+        gateway.max_queued_events = static_cast<size_t>(config.mqtt.max_queued_events);
+        gateway.max_batch_events = static_cast<size_t>(config.mqtt.max_batch_events);
+        device_channel.emplace(services, clock, std::move(*broker_options), gateway);
+        if (Status st = device_channel->Start(); !st.ok()) {
+            background.Stop();
+            if (files_server) {
+                files_server->Stop();
+            }
+            server.Stop();
+            return Fail("device channel: " + ErrorText(st.error()));
+        }
+    }
 
     const bool v6 = config.http.host.find(':') != std::string::npos;
     const std::string shown = v6 ? "[" + config.http.host + "]" : config.http.host;
@@ -492,6 +580,9 @@ int Serve(const std::vector<std::string>& args) {
     sigwait(&signals, &sig);
     log::Info(std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") +
               ", shutting down");
+    if (device_channel) {
+        device_channel->Stop();
+    }
     if (files_server) {
         files_server->Stop();
     }

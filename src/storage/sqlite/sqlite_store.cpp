@@ -6,8 +6,11 @@
 #include "storage/sqlite/tx.hpp"
 
 #include <condition_variable>
+#include <filesystem>
 #include <mutex>
+#include <span>
 #include <string>
+#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -19,6 +22,7 @@ constexpr std::string_view kBeginWrite = "BEGIN IMMEDIATE";
 constexpr std::string_view kCommit = "COMMIT";
 constexpr std::string_view kPing = "SELECT 1";
 constexpr std::string_view kJournalMode = "PRAGMA journal_mode";
+constexpr std::string_view kSchemaVersion = "SELECT MAX(version) FROM schema_version";
 
 // The store whose Write is running on this thread, to refuse a nested Write instead of
 // deadlocking on the writer mutex.
@@ -55,6 +59,7 @@ class RollbackGuard {
 
 class SqliteStore final : public domain::Store {
   public:
+    // `writer` is null for a read-only store.
     SqliteStore(std::unique_ptr<Connection> writer,
                 std::vector<std::unique_ptr<Connection>> readers)
         : writer_(std::move(writer)), all_readers_(std::move(readers)) {
@@ -81,6 +86,9 @@ class SqliteStore final : public domain::Store {
     }
 
     Status Write(const std::function<Status(domain::WriteTx&)>& fn) override {
+        if (writer_ == nullptr) {
+            return InternalError("sqlite: Write on a store opened read-only");
+        }
         if (current_writer == this) {
             return InternalError("sqlite: Write called inside a Write on the same thread");
         }
@@ -136,7 +144,7 @@ class SqliteStore final : public domain::Store {
     };
 
     std::mutex writer_mu_;
-    std::unique_ptr<Connection> writer_;  // guarded by writer_mu_
+    std::unique_ptr<Connection> writer_;  // guarded by writer_mu_; null when read-only
 
     std::mutex readers_mu_;
     std::condition_variable readers_cv_;
@@ -156,6 +164,52 @@ Status CheckWalMode(Connection& writer) {
     return Ok();
 }
 
+// A read-only store can only serve a database whose schema is exactly the one this build's
+// queries were written for: it cannot migrate an older one and must not guess at a newer one.
+Status CheckSchemaVersion(Connection& reader, const std::string& path) {
+    Result<Statement> prepared = reader.Prepare(kSchemaVersion);
+    if (!prepared.ok()) {
+        return InternalError("sqlite: " + path + " holds no otad schema (" +
+                             prepared.error().internal + ")");
+    }
+    Statement stmt = std::move(prepared).value();
+    OTA_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    int64_t found = row ? stmt.ColumnInt64(0) : 0;
+    std::span<const Migration> migrations = EmbeddedMigrations();
+    int64_t known = migrations.empty() ? 0 : migrations.back().version;
+    if (found != known) {
+        return InternalError("sqlite: " + path + " has schema version " + std::to_string(found) +
+                             ", this build reads version " + std::to_string(known) +
+                             " (start the matching otad first)");
+    }
+    return Ok();
+}
+
+Result<std::unique_ptr<domain::Store>> OpenReadOnly(const SqliteOptions& options) {
+    // Connection::Open would create a missing file; a reader must never do that, since the
+    // owner would then find an empty database where it expects to create its own.
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(options.path, ec)) {
+        return InternalError("sqlite: database " + options.path + " does not exist" +
+                             (ec ? " (" + ec.message() + ")" : std::string()));
+    }
+    Connection::Options connection_options{
+        .path = options.path,
+        .writer = false,
+        .synchronous_full = options.synchronous_full,
+        .busy_timeout_ms = options.busy_timeout_ms,
+    };
+    std::vector<std::unique_ptr<Connection>> readers;
+    for (int i = 0; i < options.reader_connections; ++i) {
+        OTA_ASSIGN_OR_RETURN(std::unique_ptr<Connection> reader,
+                             Connection::Open(connection_options));
+        readers.push_back(std::move(reader));
+    }
+    OTA_TRY(CheckSchemaVersion(*readers.front(), options.path));
+    return std::unique_ptr<domain::Store>(
+        std::make_unique<SqliteStore>(nullptr, std::move(readers)));
+}
+
 }  // namespace
 
 Result<std::unique_ptr<domain::Store>> OpenSqliteStore(const SqliteOptions& options) {
@@ -164,6 +218,9 @@ Result<std::unique_ptr<domain::Store>> OpenSqliteStore(const SqliteOptions& opti
     }
     if (options.reader_connections < 1) {
         return InternalError("sqlite: reader_connections must be at least 1");
+    }
+    if (options.read_only) {
+        return OpenReadOnly(options);
     }
     Connection::Options connection_options{
         .path = options.path,

@@ -18,6 +18,12 @@ struct SqliteOptions {
     bool synchronous_full = true;
     /// How long a statement waits for a lock held by another process before failing.
     int busy_timeout_ms = 5000;
+    /// true: open an existing database that another process (otad) owns, for reading only.
+    /// The file is not created and no migration runs; the schema must be exactly the version
+    /// this build knows. Every connection is a query-only reader (WAL readers still share the
+    /// database's -shm file, so the directory must be writable by this process), and
+    /// Store::Write fails with kInternal. synchronous_full is ignored.
+    bool read_only = false;
 };
 
 /// Opens (creating if needed) the database at `options.path`, brings its schema up to date and
@@ -29,7 +35,8 @@ struct SqliteOptions {
 /// a Read may wait forever once the pool is exhausted.
 ///
 /// Fails with kInternal if the file cannot be opened, the options are invalid, a migration fails,
-/// or the database was written by a newer version of otad.
+/// or the database was written by a newer version of otad. With `read_only`, also fails with
+/// kInternal when the file does not exist or its schema version differs from this build's.
 Result<std::unique_ptr<domain::Store>> OpenSqliteStore(const SqliteOptions& options);
 
 }  // namespace otad::storage::sqlite

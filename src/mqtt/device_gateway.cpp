@@ -1,0 +1,357 @@
+#include "mqtt/device_gateway.hpp"
+
+#include "common/log.hpp"
+#include "mqtt/alink_codec.hpp"
+
+#include <algorithm>
+#include <exception>
+#include <optional>
+#include <utility>
+
+namespace otad::mqtt {
+namespace {
+
+/// Longest topic quoted in a log line.
+constexpr size_t kMaxLoggedTopicBytes = 160;
+
+std::string ErrorText(const Error& e) {
+    std::string s = e.message.empty() ? std::string(ErrorCodeName(e.code)) : e.message;
+    if (!e.internal.empty()) {
+        s += " (" + e.internal + ")";
+    }
+    return s;
+}
+
+// Topics come from devices: keep log lines printable and short.
+std::string Printable(std::string_view text) {
+    std::string out;
+    const size_t n = std::min(text.size(), kMaxLoggedTopicBytes);
+    out.reserve(n + 3);
+    for (size_t i = 0; i < n; ++i) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        out.push_back(c < 0x20 || c == 0x7F ? '?' : static_cast<char>(c));
+    }
+    if (text.size() > n) {
+        out += "...";
+    }
+    return out;
+}
+
+void Raise(std::atomic<int64_t>& high_water, int64_t value) {
+    int64_t current = high_water.load(std::memory_order_relaxed);
+    while (value > current &&
+           !high_water.compare_exchange_weak(current, value, std::memory_order_relaxed)) {
+    }
+}
+
+}  // namespace
+
+DeviceGateway::DeviceGateway(DeviceChannel& channel,
+                             PublishSink& sink,
+                             const Clock& clock,
+                             GatewayOptions options)
+    : channel_(channel), sink_(sink), clock_(clock), options_(std::move(options)) {}
+
+DeviceGateway::~DeviceGateway() {
+    Stop();
+}
+
+void DeviceGateway::Start() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (running_ || worker_.joinable()) {
+        return;
+    }
+    accepting_ = true;
+    running_ = true;
+    next_stats_ = std::chrono::steady_clock::now() + options_.stats_interval;
+    worker_ = std::thread([this] { Run(); });
+}
+
+void DeviceGateway::Stop() {
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        accepting_ = false;
+    }
+    not_empty_.notify_all();
+    not_full_.notify_all();
+    if (worker_.joinable()) {
+        worker_.join();
+        MaybeLogStats(true);
+    }
+}
+
+void DeviceGateway::Flush() {
+    std::unique_lock<std::mutex> lock(mu_);
+    const uint64_t target = queued_seq_;
+    done_.wait(lock, [&] { return done_seq_ >= target || !running_; });
+}
+
+void DeviceGateway::OnConnected() {
+    connects_.fetch_add(1, std::memory_order_relaxed);
+    const uint64_t generation = link_generation_.fetch_add(1) + 1;
+    Enqueue(Item{true, generation, {}});
+}
+
+void DeviceGateway::OnDisconnected() {
+    // Paced pushes stop until the next connection's presence reset has been applied: until
+    // then the stored presence is stale and the pushes could not be delivered anyway.
+    // Devices stay as last seen until that reset.
+    link_generation_.fetch_add(1);
+}
+
+void DeviceGateway::OnMessage(std::string_view topic, std::string_view payload) {
+    Result<domain::DeviceEvent> event = DecodeUplink(topic, payload);
+    if (!event.ok()) {
+        events_rejected_.fetch_add(1, std::memory_order_relaxed);
+        LogRejection(topic, event.error().message);
+        return;
+    }
+    Enqueue(Item{false, 0, std::move(event).value()});
+}
+
+void DeviceGateway::Enqueue(Item item) {
+    const bool is_event = !item.reset_presence;
+    std::unique_lock<std::mutex> lock(mu_);
+    not_full_.wait(lock,
+                   [this] { return !accepting_ || queue_.size() < options_.max_queued_events; });
+    if (!accepting_) {
+        if (is_event) {
+            events_dropped_.fetch_add(1, std::memory_order_relaxed);
+        }
+        return;
+    }
+    queue_.push_back(std::move(item));
+    ++queued_seq_;
+    Raise(queue_high_water_, static_cast<int64_t>(queue_.size()));
+    lock.unlock();
+    if (is_event) {
+        events_queued_.fetch_add(1, std::memory_order_relaxed);
+    }
+    not_empty_.notify_one();
+}
+
+void DeviceGateway::Run() {
+    using SteadyClock = std::chrono::steady_clock;
+    std::vector<domain::DeviceEvent> batch;
+    batch.reserve(options_.max_batch_events);
+    auto next_push = SteadyClock::now();
+    std::unique_lock<std::mutex> lock(mu_);
+    while (true) {
+        if (queue_.empty()) {
+            if (!accepting_) {
+                break;
+            }
+            not_empty_.wait_until(lock, std::min(next_push, next_stats_), [this] {
+                return !queue_.empty() || !accepting_;
+            });
+        }
+        // A reset marker is handled on its own, so that events queued before it are applied
+        // before presence is reset and events after it only once it has been.
+        bool reset = false;
+        uint64_t reset_generation = 0;
+        uint64_t taken = 0;
+        if (!queue_.empty() && queue_.front().reset_presence) {
+            reset_generation = queue_.front().generation;
+            queue_.pop_front();
+            reset = true;
+            taken = 1;
+        } else {
+            while (!queue_.empty() && !queue_.front().reset_presence &&
+                   batch.size() < options_.max_batch_events) {
+                batch.push_back(std::move(queue_.front().event));
+                queue_.pop_front();
+                ++taken;
+            }
+        }
+        const bool accepting = accepting_;
+        lock.unlock();
+        if (taken > 0) {
+            not_full_.notify_all();
+        }
+
+        try {
+            if (reset) {
+                ResetPresence();
+                fresh_generation_ = reset_generation;
+            }
+            if (!batch.empty()) {
+                Apply(batch);
+            }
+            // Pushes are paced by the domain; after a batch they may include the tasks of
+            // devices that just came online. Only while the connection whose presence is
+            // stored is up.
+            const bool link_up = fresh_generation_ != 0 && fresh_generation_ == link_generation_;
+            if (link_up && (!batch.empty() || (accepting && SteadyClock::now() >= next_push))) {
+                TakeDuePushes();
+                next_push = SteadyClock::now() + options_.push_interval;
+            }
+        } catch (const std::exception& e) {
+            events_dropped_.fetch_add(static_cast<int64_t>(batch.size()),
+                                      std::memory_order_relaxed);
+            log::Error("device channel: " + std::to_string(batch.size()) +
+                       " device events lost to an unexpected failure: " + e.what());
+        }
+        batch.clear();
+        MaybeLogStats(false);
+
+        lock.lock();
+        done_seq_ += taken;
+        done_.notify_all();
+    }
+    running_ = false;
+    lock.unlock();
+    done_.notify_all();
+}
+
+void DeviceGateway::ResetPresence() {
+    Status st = channel_.ResetPresence();
+    if (!st.ok()) {
+        storage_errors_.fetch_add(1, std::memory_order_relaxed);
+        log::Warn("device channel: resetting presence failed, retrying: " + ErrorText(st.error()));
+        st = channel_.ResetPresence();
+    }
+    if (!st.ok()) {
+        storage_errors_.fetch_add(1, std::memory_order_relaxed);
+        log::Error(
+            "device channel: resetting presence failed; devices may show as online "
+            "until they reconnect: " +
+            ErrorText(st.error()));
+    }
+}
+
+void DeviceGateway::Apply(const std::vector<domain::DeviceEvent>& events) {
+    Result<domain::DeviceEventOutcome> outcome = channel_.ApplyDeviceEvents(events);
+    if (!outcome.ok()) {
+        storage_errors_.fetch_add(1, std::memory_order_relaxed);
+        log::Warn("device channel: applying " + std::to_string(events.size()) +
+                  " device events failed, retrying: " + ErrorText(outcome.error()));
+        outcome = channel_.ApplyDeviceEvents(events);
+    }
+    if (!outcome.ok()) {
+        storage_errors_.fetch_add(1, std::memory_order_relaxed);
+        events_dropped_.fetch_add(static_cast<int64_t>(events.size()), std::memory_order_relaxed);
+        log::Error("device channel: dropped " + std::to_string(events.size()) +
+                   " device events after two failures: " + ErrorText(outcome.error()));
+        return;
+    }
+    events_applied_.fetch_add(outcome->applied, std::memory_order_relaxed);
+    events_ignored_.fetch_add(outcome->ignored, std::memory_order_relaxed);
+    for (const domain::UpgradeNotice& notice : outcome->pushes) {
+        const Outgoing out = RenderPush(notice, NextMessageId());
+        Send(out.topic, out.payload, pushes_sent_);
+    }
+    for (const domain::PullReply& reply : outcome->replies) {
+        if (std::optional<Outgoing> out = RenderPullReply(reply, NextMessageId())) {
+            Send(out->topic, out->payload, replies_sent_);
+        }
+    }
+}
+
+void DeviceGateway::TakeDuePushes() {
+    for (int round = 0; round < options_.max_takes_per_round; ++round) {
+        Result<std::vector<domain::UpgradeNotice>> due =
+            channel_.TakeDuePushes(options_.max_pushes_per_take);
+        if (!due.ok()) {
+            storage_errors_.fetch_add(1, std::memory_order_relaxed);
+            // Logged once per failing stretch: this runs several times a second.
+            if (!take_failing_) {
+                log::Error("device channel: taking due pushes failed: " + ErrorText(due.error()));
+            }
+            take_failing_ = true;
+            return;
+        }
+        if (take_failing_) {
+            log::Info("device channel: taking due pushes works again");
+            take_failing_ = false;
+        }
+        for (const domain::UpgradeNotice& notice : *due) {
+            const Outgoing out = RenderPush(notice, NextMessageId());
+            Send(out.topic, out.payload, pushes_sent_);
+        }
+        if (static_cast<int64_t>(due->size()) < options_.max_pushes_per_take) {
+            return;
+        }
+    }
+}
+
+void DeviceGateway::Send(const std::string& topic,
+                         const std::string& payload,
+                         std::atomic<int64_t>& sent_counter) {
+    Status st = sink_.Publish(topic, payload, options_.downlink_qos);
+    if (st.ok()) {
+        sent_counter.fetch_add(1, std::memory_order_relaxed);
+        return;
+    }
+    // A device whose message is lost gets the update again when it reconnects or pulls. One
+    // line per stats interval; the counters say how many were lost.
+    publish_failures_.fetch_add(1, std::memory_order_relaxed);
+    if (!publish_failure_logged_) {
+        publish_failure_logged_ = true;
+        log::Warn("device channel: publishing on " + Printable(topic) +
+                  " failed: " + ErrorText(st.error()));
+    }
+}
+
+int64_t DeviceGateway::NextMessageId() {
+    // Millisecond ids, strictly increasing so that two messages never share one.
+    last_message_id_ = std::max(clock_.NowMs(), last_message_id_ + 1);
+    return last_message_id_;
+}
+
+void DeviceGateway::LogRejection(std::string_view topic, const std::string& reason) {
+    if (rejection_logs_.fetch_add(1, std::memory_order_relaxed) < options_.max_rejection_logs) {
+        log::Warn("device channel: dropped a message on " + Printable(topic) + ": " + reason);
+    }
+}
+
+void DeviceGateway::MaybeLogStats(bool force) {
+    const auto now = std::chrono::steady_clock::now();
+    if (!force && now < next_stats_) {
+        return;
+    }
+    next_stats_ = now + options_.stats_interval;
+    const GatewayCounters c = Counters();
+    const GatewayCounters& p = last_logged_;
+    const bool changed =
+        c.events_queued != p.events_queued || c.events_rejected != p.events_rejected ||
+        c.events_dropped != p.events_dropped || c.pushes_sent != p.pushes_sent ||
+        c.replies_sent != p.replies_sent || c.publish_failures != p.publish_failures ||
+        c.storage_errors != p.storage_errors || c.connects != p.connects;
+    rejection_logs_.store(0, std::memory_order_relaxed);
+    publish_failure_logged_ = false;
+    if (!changed) {
+        return;
+    }
+    auto delta = [](int64_t now_value, int64_t before) {
+        return std::to_string(now_value - before);
+    };
+    log::Info("device channel: events applied " + delta(c.events_applied, p.events_applied) +
+              ", ignored " + delta(c.events_ignored, p.events_ignored) + ", rejected " +
+              delta(c.events_rejected, p.events_rejected) + ", dropped " +
+              delta(c.events_dropped, p.events_dropped) + "; pushes " +
+              delta(c.pushes_sent, p.pushes_sent) + ", replies " +
+              delta(c.replies_sent, p.replies_sent) + ", publish failures " +
+              delta(c.publish_failures, p.publish_failures) + "; storage errors " +
+              delta(c.storage_errors, p.storage_errors) + "; queue high-water " +
+              std::to_string(c.queue_high_water) + ", reconnects " + std::to_string(c.reconnects));
+    last_logged_ = c;
+}
+
+GatewayCounters DeviceGateway::Counters() const {
+    GatewayCounters c;
+    c.events_queued = events_queued_.load(std::memory_order_relaxed);
+    c.events_applied = events_applied_.load(std::memory_order_relaxed);
+    c.events_ignored = events_ignored_.load(std::memory_order_relaxed);
+    c.events_rejected = events_rejected_.load(std::memory_order_relaxed);
+    c.events_dropped = events_dropped_.load(std::memory_order_relaxed);
+    c.pushes_sent = pushes_sent_.load(std::memory_order_relaxed);
+    c.replies_sent = replies_sent_.load(std::memory_order_relaxed);
+    c.publish_failures = publish_failures_.load(std::memory_order_relaxed);
+    c.storage_errors = storage_errors_.load(std::memory_order_relaxed);
+    c.queue_high_water = queue_high_water_.load(std::memory_order_relaxed);
+    c.connects = connects_.load(std::memory_order_relaxed);
+    c.reconnects = std::max<int64_t>(0, c.connects - 1);
+    return c;
+}
+
+}  // namespace otad::mqtt

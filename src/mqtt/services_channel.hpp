@@ -1,0 +1,22 @@
+#pragma once
+
+#include "domain/services.hpp"
+#include "mqtt/ports.hpp"
+
+namespace otad::mqtt {
+
+/// The device channel operations of domain::Services. `services` must outlive this object.
+class ServicesDeviceChannel final : public DeviceChannel {
+  public:
+    explicit ServicesDeviceChannel(domain::Services& services) : services_(services) {}
+
+    Result<domain::DeviceEventOutcome> ApplyDeviceEvents(
+        const std::vector<domain::DeviceEvent>& events) override;
+    Result<std::vector<domain::UpgradeNotice>> TakeDuePushes(int64_t limit) override;
+    Status ResetPresence() override;
+
+  private:
+    domain::Services& services_;
+};
+
+}  // namespace otad::mqtt
