@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds otad and runs it on its embedded SQLite database.
-# The endpoint and an AccessKey pair to use are printed before the server starts.
-# Environment: OTAD_LISTEN (default 127.0.0.1:8080), OTAD_DATA (default .otad-data).
+# Installs what is missing, builds otad and its Mosquitto plugin, starts Mosquitto as the
+# device broker and runs otad on its embedded SQLite database.
+# The endpoints and an AccessKey pair to use are printed before the server starts.
+# Environment: OTAD_LISTEN (default 127.0.0.1:8080), OTAD_DATA (default .otad-data),
+# OTAD_MQTT_PORT (default 1883; the broker listens on 127.0.0.1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/deps.sh
 cmake --preset release >/dev/null
-cmake --build --preset release --target otad
+cmake --build --preset release --target otad otad_mosquitto_plugin
 
 listen="${OTAD_LISTEN:-127.0.0.1:8080}"
 data="${OTAD_DATA:-.otad-data}"
+mqtt_port="${OTAD_MQTT_PORT:-1883}"
 mkdir -p "$data"
 credentials="$data/access-key.env"
 if [[ -z "${ALIBABA_CLOUD_ACCESS_KEY_ID:-}" ]]; then
@@ -28,11 +31,18 @@ if [[ -z "${ALIBABA_CLOUD_ACCESS_KEY_ID:-}" ]]; then
   set +a
 fi
 
+# The broker: stopped again when otad exits.
+scripts/broker.sh stop "$data" >/dev/null
+scripts/broker.sh start "$data" "$mqtt_port"
+trap 'scripts/broker.sh stop "$data" >/dev/null' EXIT
+
 cat <<INFO
 otad endpoint:      http://$listen   (SDK Config: endpoint '$listen', protocol 'http')
 AccessKeyId:        $ALIBABA_CLOUD_ACCESS_KEY_ID
 AccessKeySecret:    $ALIBABA_CLOUD_ACCESS_KEY_SECRET
+device broker:      mqtt://127.0.0.1:$mqtt_port   (devices log in with their DeviceSecret)
 data directory:     $data   (the key pair is kept in $credentials)
 Stop with Ctrl-C.
 INFO
-exec build/release/apps/otad/otad serve --listen "$listen" --data "$data"
+OTAD_MQTT_PASSWORD="$(cat "$data/mqtt-password")" \
+  build/release/apps/otad/otad serve --listen "$listen" --data "$data" --mqtt "127.0.0.1:$mqtt_port"
