@@ -88,6 +88,10 @@ start() {
         echo "allow_anonymous false"
         echo "per_listener_settings false"
         echo "persistence false"
+        # otad keeps a persistent session: what devices report while it is down waits for it
+        # (device reports are mostly QoS 0), up to this many messages.
+        echo "queue_qos0_messages true"
+        echo "max_queued_messages 100000"
         echo "log_dest file $dir/mosquitto.log"
         echo "pid_file $dir/mosquitto.pid"
         echo "plugin $plugin"

@@ -265,14 +265,46 @@ class DeviceChannelRuntime {
     mqtt::DeviceGateway gateway_;
 };
 
-Result<mqtt::BrokerOptions> BrokerOptionsFrom(const MqttConfig& config) {
+// otad's MQTT client id when the configuration names none: made once and kept in the data
+// directory, so that the broker keeps otad's session (and the device reports that arrive while
+// otad is down) from one run to the next.
+Result<std::string> StableClientId(const std::string& data_dir) {
+    const std::filesystem::path path = std::filesystem::path(data_dir) / "mqtt-client-id";
+    std::ifstream in(path);
+    std::string id;
+    if (in && std::getline(in, id) && !id.empty() && id.size() <= 64) {
+        return id;
+    }
+    id = "otad-" + crypto::RandomLowerAlnum(12);
+    std::error_code ec;
+    std::filesystem::create_directories(data_dir, ec);
+    const std::filesystem::path tmp = path.string() + ".tmp";
+    {
+        std::ofstream out(tmp, std::ios::trunc);
+        out << id << "\n";
+        if (!out.flush()) {
+            return InternalError("cannot write " + tmp.string());
+        }
+    }
+    std::filesystem::rename(tmp, path, ec);
+    if (ec) {
+        return InternalError("cannot write " + path.string() + ": " + ec.message());
+    }
+    return id;
+}
+
+Result<mqtt::BrokerOptions> BrokerOptionsFrom(const MqttConfig& config,
+                                              const std::string& data_dir) {
     mqtt::BrokerOptions options;
     options.host = config.host;
     options.port = config.port;
     options.username = config.username;
     OTA_ASSIGN_OR_RETURN(options.password, LoadMqttPassword(config));
-    options.client_id =
-        config.client_id.empty() ? "otad-" + crypto::RandomLowerAlnum(12) : config.client_id;
+    if (config.client_id.empty()) {
+        OTA_ASSIGN_OR_RETURN(options.client_id, StableClientId(data_dir));
+    } else {
+        options.client_id = config.client_id;
+    }
     options.keepalive_s = config.keepalive_s;
     return options;
 }
@@ -400,7 +432,7 @@ int Serve(const std::vector<std::string>& args) {
     }
     std::optional<mqtt::BrokerOptions> broker_options;
     if (config.mqtt.enabled) {
-        auto options = BrokerOptionsFrom(config.mqtt);
+        auto options = BrokerOptionsFrom(config.mqtt, config.data_dir);
         if (!options.ok()) {
             return Fail(options.error().message);
         }

@@ -286,6 +286,32 @@ Result<std::optional<StoredFile>> FileService::ResolveUrl(ReadTx& tx,
     return file;
 }
 
+Result<std::optional<StoredFile>> FileService::FindPackageFile(ReadTx& tx,
+                                                               const Scope& scope,
+                                                               std::string_view url) const {
+    std::optional<std::string> key = ObjectKeyOf(url);
+    if (!key) {
+        // Another base: take the path after "scheme://host[:port]/".
+        const size_t scheme = url.find("://");
+        const size_t path =
+            scheme == std::string_view::npos ? std::string_view::npos : url.find('/', scheme + 3);
+        if (path == std::string_view::npos) {
+            return std::optional<StoredFile>{};
+        }
+        std::string_view rest = url.substr(path + 1);
+        rest = rest.substr(0, rest.find_first_of("?#"));
+        if (!rest.starts_with("ota/")) {
+            return std::optional<StoredFile>{};
+        }
+        key = std::string(rest);
+    }
+    OTA_ASSIGN_OR_RETURN(std::optional<StoredFile> file, tx.FindFile(scope, *key));
+    if (!file || file->uploaded_ms == 0) {
+        return std::optional<StoredFile>{};
+    }
+    return file;
+}
+
 Result<std::vector<std::string>> FileService::ReadDeviceList(const Scope& scope,
                                                              std::string_view url) {
     std::optional<StoredFile> file;

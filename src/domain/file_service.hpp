@@ -123,6 +123,14 @@ class FileService {
                                                  const Scope& scope,
                                                  std::string_view url) const;
 
+    /// The uploaded file that a package's stored URL names, matched by its object key
+    /// whatever the scheme, host and port: otad's address may have changed since the package
+    /// was created. Nothing when the URL names no uploaded file of this scope (a file hosted
+    /// elsewhere).
+    Result<std::optional<StoredFile>> FindPackageFile(ReadTx& tx,
+                                                      const Scope& scope,
+                                                      std::string_view url) const;
+
     /// Device names in an uploaded device-list file (FileUrl of GenerateDeviceNameListURL):
     /// separated by line breaks or commas, blanks trimmed, empty entries skipped, in file
     /// order (duplicates kept). kFileNotFound when the URL is not such a file of this scope;

@@ -62,7 +62,7 @@ Status BrokerClient::Start(BrokerListener& listener) {
                          "mqtt: host, port and client id are required and keepalive must be at "
                          "least 5 s");
     }
-    mosq_.reset(mosquitto_new(options_.client_id.c_str(), /*clean_session=*/true, this));
+    mosq_.reset(mosquitto_new(options_.client_id.c_str(), !options_.persistent_session, this));
     if (!mosq_) {
         return InternalError(std::string("mosquitto_new failed: ") + std::strerror(errno));
     }

@@ -24,6 +24,10 @@ struct BrokerOptions {
     std::string username;
     std::string password;  ///< never logged
     std::string client_id;
+    /// Keep the session at the broker while otad is away, so that device reports published
+    /// meanwhile are delivered when it reconnects (the broker must queue QoS 0 messages for
+    /// that: `queue_qos0_messages true`). Needs a client id that stays the same across runs.
+    bool persistent_session = true;
     int keepalive_s = 60;
     /// Wait before the first reconnect attempt; doubles after each failed one up to the max.
     std::chrono::milliseconds reconnect_min{1000};
@@ -36,7 +40,7 @@ struct BrokerOptions {
     std::chrono::milliseconds poll_interval{250};
 };
 
-/// otad's connection to the MQTT broker (libmosquitto, MQTT 3.1.1, clean session).
+/// otad's connection to the MQTT broker (libmosquitto, MQTT 3.1.1, a persistent session).
 ///
 /// One network thread of its own connects, reconnects after any failure with exponential
 /// backoff, subscribes to the OTA uplinks (kUplinkFilters, QoS 1) on every connection, and

@@ -346,5 +346,34 @@ TEST_F(FileServiceTest, DownloadUrlsByObjectKeyLookTheFileUp) {
               form->file.object_key.substr(form->file.object_key.rfind('/') + 1));
 }
 
+TEST_F(FileServiceTest, PackageFilesAreFoundByKeyAfterTheAddressChanged) {
+    auto form = files_->GenerateForm(scope_, FileKind::kFirmware, "bin");
+    ASSERT_TRUE(form.ok());
+    ASSERT_TRUE(Upload(*form, "firmware bytes").ok());
+    const std::string key = form->file.object_key;
+    auto find = [&](const domain::Scope& scope, const std::string& url) {
+        std::optional<StoredFile> out;
+        EXPECT_TRUE(store_
+                        ->Read([&](domain::ReadTx& tx) -> Status {
+                            OTA_ASSIGN_OR_RETURN(out, files_->FindPackageFile(tx, scope, url));
+                            return Ok();
+                        })
+                        .ok());
+        return out;
+    };
+    // The base the package was created with, and one otad no longer serves.
+    EXPECT_TRUE(find(scope_, form->object_url).has_value());
+    auto moved = find(scope_, "http://10.1.2.3:9999/" + key + "?x=1");
+    ASSERT_TRUE(moved.has_value());
+    EXPECT_EQ(moved->sha256, Sha256Hex("firmware bytes"));
+    // Another tenant's key, files hosted elsewhere, and a key never uploaded: nothing.
+    EXPECT_FALSE(find(other_scope_, "http://10.1.2.3:9999/" + key).has_value());
+    EXPECT_FALSE(find(scope_, "https://cdn.example.com/ota/fw.bin").has_value());
+    EXPECT_FALSE(find(scope_, "https://cdn.example.com/firmware/fw.bin").has_value());
+    auto unused = files_->GenerateForm(scope_, FileKind::kFirmware, "bin");
+    ASSERT_TRUE(unused.ok());
+    EXPECT_FALSE(find(scope_, unused->object_url).has_value());
+}
+
 }  // namespace
 }  // namespace otad::integration
