@@ -131,7 +131,7 @@ Result<std::string> ChannelRun::DeviceUrl(const Scope& scope,
     if (files_ == nullptr) {
         return url;
     }
-    OTA_ASSIGN_OR_RETURN(auto stored, files_->ResolveUrl(tx_, scope, url));
+    OTA_ASSIGN_OR_RETURN(auto stored, files_->FindPackageFile(tx_, scope, url));
     if (!stored) {
         return url;  // a package file hosted elsewhere: the device fetches it from there
     }

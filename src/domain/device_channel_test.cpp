@@ -118,6 +118,31 @@ TEST_F(DeviceChannelTest, ProgressAndVersionReportsCompleteTheBatch) {
     EXPECT_EQ(JobOf(job->job_id).job_status, JobStatus::kCompleted);
 }
 
+TEST_F(DeviceChannelTest, RunsOfProgressReportsEndAsTheirLastReport) {
+    Apply({Online("dev-01", kNow), Online("dev-02", kNow)});
+    JobPolicy policy;
+    policy.timeout_min = 30;
+    auto job = Static({"dev-01", "dev-02"}, policy);
+    ASSERT_TRUE(job.ok());
+    ASSERT_EQ(Sweep().size(), 2u);
+    // Interleaved devices, reports of an unknown device, and a failure after progress.
+    auto out = Apply({Progress("dev-01", 10),
+                      Progress("nobody", 5),
+                      Progress("dev-02", 20),
+                      Progress("nobody", 6),
+                      Progress("dev-01", 40),
+                      Progress("dev-02", 70),
+                      Progress("dev-02", -2)});
+    EXPECT_EQ(out.applied, 5);
+    EXPECT_EQ(out.ignored, 2);
+    Task first = TaskOf(job->job_id, "dev-01");
+    EXPECT_EQ(first.status, TaskStatus::kInProgress);
+    EXPECT_EQ(first.progress, "40.00");
+    EXPECT_EQ(first.progress_started_ms, kNow);
+    EXPECT_EQ(first.timeout_at_ms, kNow + 30 * 60'000);
+    EXPECT_EQ(TaskOf(job->job_id, "dev-02").status, TaskStatus::kFailed);
+}
+
 TEST_F(DeviceChannelTest, MaximumPerMinutePacesFirstPushes) {
     for (int i = 4; i <= 25; ++i) {
         MakeDevice(pk_, "dev-" + std::to_string(i));

@@ -98,14 +98,15 @@ Status detail::ApplyProgressReport(WriteTx& tx,
             touched_jobs.insert(t.job_id);
             return FailTask(tx, scope, std::move(t), FailureText(step, desc), now);
         }
-        OTA_ASSIGN_OR_RETURN(auto job, tx.FindJob(scope, t.job_id));
         t.status = TaskStatus::kInProgress;
         char progress[16];
         std::snprintf(progress, sizeof progress, "%lld.00", static_cast<long long>(step));
         t.progress = progress;
         if (t.progress_started_ms == 0) {
-            // The timeout clock starts at the first report and is never reset by it.
+            // The timeout clock starts at the first report and is never reset by it. Only then
+            // is the batch (its timeout) needed: later reports skip reading it.
             t.progress_started_ms = now;
+            OTA_ASSIGN_OR_RETURN(auto job, tx.FindJob(scope, t.job_id));
             if (job && job->timeout_min) {
                 t.timeout_at_ms = now + int64_t{*job->timeout_min} * kMinuteMs;
             }
