@@ -7,14 +7,16 @@
 #include "rpc/signature/v1_signature.hpp"
 #include "rpc/signature/v3_signature.hpp"
 
+#include <algorithm>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
-// Signed ListOTAJobByDevice requests shaped like the official SDKs' (the Node SDK's default V3
-// and pop-core's V1 GET), signed with otad's own signature functions. For load and benchmarks
-// only: the signature tests use requests captured from the SDKs themselves.
+// Signed requests shaped like the official SDKs' (the Node SDK's default V3 for any action, and
+// pop-core's V1 GET for ListOTAJobByDevice), signed with otad's own signature functions. For load
+// and benchmarks only: the signature tests use requests captured from the SDKs themselves.
 
 namespace otad::bench {
 
@@ -33,8 +35,20 @@ struct ListJobsCall {
 inline constexpr std::string_view kNodeUserAgent =
     "AlibabaCloud (linux; x64) Node.js/v20.20.2 Core/1.0.1 TeaDSL/1";
 
-/// ACS3-HMAC-SHA256, POST, parameters in the query, empty body (the Node SDK's default).
-inline HttpRequest MakeV3ListJobsRequest(const ListJobsCall& c) {
+/// Who signs and where the request goes, for MakeV3Request.
+struct V3Caller {
+    std::string host;  ///< Host header value, "127.0.0.1:8080"
+    std::string access_key_id;
+    std::string access_key_secret;
+    std::string date;   ///< "2024-05-20T08:30:00Z"
+    std::string nonce;  ///< unique per request
+};
+
+/// Any action as the Node SDK sends it by default: ACS3-HMAC-SHA256, POST, every parameter in
+/// the query, empty body. `params` need not be sorted.
+inline HttpRequest MakeV3Request(const V3Caller& c,
+                                 std::string_view action,
+                                 std::vector<rpc::Param> params) {
     static const std::vector<std::string> kSigned = {"host",
                                                      "x-acs-action",
                                                      "x-acs-content-sha256",
@@ -43,25 +57,23 @@ inline HttpRequest MakeV3ListJobsRequest(const ListJobsCall& c) {
                                                      "x-acs-signature-nonce",
                                                      "x-acs-version"};
     static const std::string kEmptyHash = rpc::V3HashedPayload(crypto::HashAlgorithm::kSha256, "");
-    // Decoded query parameters in byte order, as the signature canonicalizes them.
-    const std::vector<rpc::Param> query = {{"CurrentPage", "1"},
-                                           {"DeviceName", c.device_name},
-                                           {"FirmwareId", c.firmware_id},
-                                           {"PageSize", std::to_string(c.page_size)},
-                                           {"ProductKey", c.product_key}};
+    // The signature canonicalizes the decoded parameters in byte order.
+    std::sort(params.begin(), params.end(), [](const rpc::Param& a, const rpc::Param& b) {
+        return std::tie(a.name, a.value) < std::tie(b.name, b.value);
+    });
     HttpRequest req;
     req.method = "POST";
-    req.target = "/?" + rpc::V3CanonicalQuery(query);
+    req.target = "/?" + rpc::V3CanonicalQuery(params);
     req.headers = {{"host", c.host},
                    {"x-acs-version", "2018-01-20"},
-                   {"x-acs-action", "ListOTAJobByDevice"},
+                   {"x-acs-action", std::string(action)},
                    {"user-agent", std::string(kNodeUserAgent)},
                    {"x-acs-date", c.date},
                    {"x-acs-signature-nonce", c.nonce},
                    {"accept", "application/json"},
                    {"x-acs-content-sha256", kEmptyHash},
                    {"x-acs-credentials-provider", "static_ak"}};
-    const std::string canonical = rpc::V3CanonicalRequest(req, query, kSigned, kEmptyHash);
+    const std::string canonical = rpc::V3CanonicalRequest(req, params, kSigned, kEmptyHash);
     const std::string to_sign =
         rpc::V3StringToSign(rpc::kV3HmacSha256, crypto::HashAlgorithm::kSha256, canonical);
     std::string authorization =
@@ -75,6 +87,17 @@ inline HttpRequest MakeV3ListJobsRequest(const ListJobsCall& c) {
     req.headers.push_back({"Connection", "keep-alive"});
     req.headers.push_back({"Content-Length", "0"});
     return req;
+}
+
+/// ListOTAJobByDevice through MakeV3Request.
+inline HttpRequest MakeV3ListJobsRequest(const ListJobsCall& c) {
+    return MakeV3Request({c.host, c.access_key_id, c.access_key_secret, c.date, c.nonce},
+                         "ListOTAJobByDevice",
+                         {{"CurrentPage", "1"},
+                          {"DeviceName", c.device_name},
+                          {"FirmwareId", c.firmware_id},
+                          {"PageSize", std::to_string(c.page_size)},
+                          {"ProductKey", c.product_key}});
 }
 
 /// HMAC-SHA1, GET, every parameter in the query (pop-core's default).

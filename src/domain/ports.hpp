@@ -224,6 +224,35 @@ class ReadTx {
     /// back online is offered again).
     virtual Result<std::vector<Task>> ListDeliveredTasksOfDevice(const Scope& scope,
                                                                  std::string_view iot_id) = 0;
+
+    // ---- Large static batches --------------------------------------------------------------
+
+    /// What the batch rules need to know of one device (ForEachBatchCandidate).
+    struct BatchCandidate {
+        std::string iot_id;
+        std::string product_key;
+        std::string device_name;
+        /// The device's version of the module: firmware_version for "default", else the
+        /// version it last reported for the module (exact name), "" when it never did.
+        std::string current_version;
+        /// Whether the device has a task in CONFIRM, QUEUED, NOTIFIED or IN_PROGRESS (of any
+        /// batch and module).
+        bool has_unfinished_task = false;
+    };
+
+    /// Calls `fn` for the devices of the product in iot_id order: every device when `names`
+    /// is null, otherwise those whose device_name is in `*names` (sorted ascending, no
+    /// repeats; names of no device of the product are skipped). One pass with set-based
+    /// reads, rather than a lookup per device. `fn` may write tasks through the same
+    /// transaction (it must not write devices or module versions); a task written for a device
+    /// already passed does not change what later devices report. Stops early and returns the
+    /// error if `fn` fails.
+    virtual Status ForEachBatchCandidate(
+        const Scope& scope,
+        std::string_view product_key,
+        std::string_view module_name,
+        const std::vector<std::string>* names,
+        const std::function<Status(const BatchCandidate&)>& fn) = 0;
 };
 
 /// Reads and writes inside one transaction: all of it becomes durable at commit, or none.

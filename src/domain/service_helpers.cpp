@@ -4,6 +4,8 @@
 #include "domain/validation.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <cstring>
 
 namespace otad::domain::detail {
 
@@ -20,7 +22,51 @@ std::string NewJobId() {
     return crypto::RandomBase62(20) + "020200";
 }
 std::string NewTaskId() {
-    return crypto::RandomBase62(20) + "010100";
+    // 20 base62 characters: ten of a per-process counter, then ten random ones. The counter
+    // starts at a random point of the lower half of its range and only grows, so the ids of one
+    // batch sort in creation order and are inserted at one place of the task_id index instead
+    // of all over it; the random half keeps ids of different processes apart. Digits, then
+    // upper, then lower case letters: the ASCII order, so the text sorts like the number.
+    static constexpr char kDigits[] =
+        "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    static constexpr uint64_t kCounterRange = 839'299'365'868'340'224ULL;  // 62^10
+    static std::atomic<uint64_t> counter{[] {
+        uint64_t seed = 0;
+        const std::string bytes = crypto::RandomBytes(sizeof seed);
+        std::memcpy(&seed, bytes.data(), sizeof seed);
+        return seed % (kCounterRange / 2);
+    }()};
+    // The random half comes from a per-thread generator seeded once from the system, not a
+    // system call per id: these ids are not secrets, and a batch makes a million of them.
+    thread_local uint64_t state = [] {
+        uint64_t seed = 0;
+        const std::string bytes = crypto::RandomBytes(sizeof seed);
+        std::memcpy(&seed, bytes.data(), sizeof seed);
+        return seed;
+    }();
+    auto next_random = [] {
+        state += 0x9e3779b97f4a7c15ULL;  // splitmix64
+        uint64_t z = state;
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+        return z ^ (z >> 31);
+    };
+    std::string id(26, '0');
+    uint64_t n = counter.fetch_add(1, std::memory_order_relaxed) % kCounterRange;
+    for (int i = 9; i >= 0; --i) {
+        id[static_cast<size_t>(i)] = kDigits[n % 62];
+        n /= 62;
+    }
+    uint64_t r = next_random();
+    for (size_t i = 10; i < 20; ++i) {
+        if (i == 15) {
+            r = next_random();  // 5 characters use under 30 bits; two draws cover ten
+        }
+        id[i] = kDigits[r % 62];
+        r /= 62;
+    }
+    std::memcpy(id.data() + 20, "010100", 6);
+    return id;
 }
 std::string NewInstanceId() {
     return "iot-" + crypto::RandomLowerAlnum(8);
@@ -159,13 +205,35 @@ Result<Task> PlanTask(WriteTx& tx,
                       const Device& device,
                       const std::string& current_version,
                       int64_t now) {
+    return PlanTaskFor(tx,
+                       scope,
+                       job,
+                       firmware,
+                       device.iot_id,
+                       device.product_key,
+                       device.device_name,
+                       current_version,
+                       true,
+                       now);
+}
+
+Result<Task> PlanTaskFor(WriteTx& tx,
+                         const Scope& scope,
+                         const Job& job,
+                         const Firmware& firmware,
+                         const std::string& iot_id,
+                         const std::string& product_key,
+                         const std::string& device_name,
+                         const std::string& current_version,
+                         bool may_have_unfinished_task,
+                         int64_t now) {
     Task t;
     t.task_id = NewTaskId();
     t.job_id = job.job_id;
     t.firmware_id = firmware.firmware_id;
-    t.iot_id = device.iot_id;
-    t.product_key = device.product_key;
-    t.device_name = device.device_name;
+    t.iot_id = iot_id;
+    t.product_key = product_key;
+    t.device_name = device_name;
     t.module_name = firmware.module_name;
     t.src_version = current_version;
     t.dest_version = firmware.dest_version;
@@ -173,8 +241,11 @@ Result<Task> PlanTask(WriteTx& tx,
     t.job_created_ms = job.created_ms;
     t.created_ms = now;
     t.modified_ms = now;
+    if (!may_have_unfinished_task) {
+        return t;
+    }
 
-    OTA_ASSIGN_OR_RETURN(auto pending, tx.ListUnfinishedTasksOfDevice(scope, device.iot_id));
+    OTA_ASSIGN_OR_RETURN(auto pending, tx.ListUnfinishedTasksOfDevice(scope, iot_id));
     for (const Task& other : pending) {
         if (job.multi_module_mode && other.module_name != firmware.module_name) {
             continue;

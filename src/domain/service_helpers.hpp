@@ -93,6 +93,19 @@ Result<Task> PlanTask(WriteTx& tx,
                       const std::string& current_version,
                       int64_t now);
 
+/// PlanTask for a device known by its identifiers. When the caller knows that the device has
+/// no unfinished task (`may_have_unfinished_task` false), the store is not asked again.
+Result<Task> PlanTaskFor(WriteTx& tx,
+                         const Scope& scope,
+                         const Job& job,
+                         const Firmware& firmware,
+                         const std::string& iot_id,
+                         const std::string& product_key,
+                         const std::string& device_name,
+                         const std::string& current_version,
+                         bool may_have_unfinished_task,
+                         int64_t now);
+
 /// Looks up a device by IotId or by ProductKey and DeviceName.
 Result<Device> FindDeviceRef(ReadTx& tx, const Scope& scope, const DeviceRef& ref);
 

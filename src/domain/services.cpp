@@ -8,6 +8,7 @@
 #include "domain/validation.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <set>
 #include <unordered_set>
 
@@ -588,17 +589,12 @@ Result<Job> Services::CreateStaticJob(const Scope& scope, const CreateStaticJobC
             return Invalid("DnListFileUrl is not a device list file issued by this server.");
         }
         OTA_ASSIGN_OR_RETURN(listed_names, files_->ReadDeviceList(scope, cmd.dn_list_file_url));
-        // Keeps the first of repeated names, in file order; the set owns its copies, since the
-        // names it would otherwise point into are moved away.
-        std::set<std::string> seen;
-        std::vector<std::string> unique;
-        unique.reserve(listed_names.size());
-        for (std::string& n : listed_names) {
-            if (seen.insert(n).second) {
-                unique.push_back(std::move(n));
-            }
-        }
-        listed_names = std::move(unique);
+        // Sorted, each name once: the store checks the product's devices against this list,
+        // and the batch follows IotId order, not the file's.
+        std::sort(listed_names.begin(), listed_names.end());
+        listed_names.erase(std::unique(listed_names.begin(), listed_names.end()),
+                           listed_names.end());
+        listed_names.shrink_to_fit();
         if (listed_names.empty()) {
             return Invalid("The device list file names no device.");
         }
@@ -661,83 +657,124 @@ Result<Job> Services::CreateStaticJob(const Scope& scope, const CreateStaticJobC
             job.group_name = target_group->group_name;
         }
 
-        // Candidate devices, in a stable order.
-        std::vector<Device> candidates;
-        if (!listed_names.empty()) {
-            // A device-list file may name devices that do not exist (or no longer do): they
-            // are left out rather than failing a batch of up to a million devices.
-            OTA_ASSIGN_OR_RETURN(auto list_file,
-                                 files_->ResolveUrl(tx, scope, cmd.dn_list_file_url));
-            if (!list_file || list_file->kind != FileKind::kDeviceList) {
-                return MakeError(ErrorCode::kFileNotFound);
-            }
-            list_file->referenced = true;
-            OTA_TRY(tx.UpdateFile(scope, *list_file));
-            candidates.reserve(listed_names.size());
-            for (const std::string& name : listed_names) {
-                OTA_ASSIGN_OR_RETURN(auto device, tx.FindDevice(scope, cmd.product_key, name));
-                if (device) {
-                    candidates.push_back(std::move(*device));
-                }
-            }
-        } else if (specific) {
-            for (const std::string& name : cmd.target_device_names) {
-                OTA_ASSIGN_OR_RETURN(auto device, tx.FindDevice(scope, cmd.product_key, name));
-                if (!device) {
-                    return MakeError(ErrorCode::kDeviceNotFound,
-                                     "The device " + name + " does not exist in the product.");
-                }
-                candidates.push_back(std::move(*device));
-            }
-        } else if (target_group) {
-            // The group's members that belong to the package's product.
-            OTA_TRY(ForEachGroupDevice(tx, scope, *target_group, [&](const Device& d) -> Status {
-                if (d.product_key == cmd.product_key) {
-                    candidates.push_back(d);
-                }
-                return Ok();
-            }));
-        } else {
-            OTA_TRY(tx.ForEachDevice(scope, cmd.product_key, [&](const Device& d) -> Status {
-                candidates.push_back(d);
-                return Ok();
-            }));
-        }
-
-        // Filter: version rules first, then the gray share of what is left.
-        std::vector<std::pair<const Device*, std::string>> eligible;
-        for (const Device& d : candidates) {
-            OTA_ASSIGN_OR_RETURN(std::string current,
-                                 CurrentVersion(tx, scope, d, firmware->module_name));
-            if (VersionQualifies(*firmware, job.src_versions, current)) {
-                eligible.emplace_back(&d, std::move(current));
-            }
-        }
-        if (job.target_selection == TargetSelection::kGray) {
-            const auto n = static_cast<int64_t>(eligible.size());
-            const int64_t take = std::max<int64_t>(1, n * gray_milli / 100'000);
-            if (take < n) {
-                eligible.resize(static_cast<size_t>(take));
-            }
-        }
-        if (eligible.empty()) {
-            return MakeError(ErrorCode::kNoDeviceToUpgrade);
-        }
-
         job.job_status = job.schedule_ms != 0 ? JobStatus::kPlanned : JobStatus::kInProgress;
         job.start_ms = job.schedule_ms != 0 ? 0 : now;
         job.push_backlog = job.job_status == JobStatus::kInProgress && job.need_push;
+        // The job goes in first (its tasks refer to it); when no device qualifies the call
+        // fails and the transaction takes it back.
         OTA_TRY(tx.InsertJob(scope, job));
+
+        // Tasks are planned device by device and written in slices.
         std::vector<Task> slice;
-        slice.reserve(std::min(eligible.size(), limits_.task_insert_slice));
-        for (const auto& [device, current] : eligible) {
+        int64_t planned = 0;
+        auto plan = [&](const std::string& iot_id,
+                        const std::string& product_key,
+                        const std::string& device_name,
+                        const std::string& current,
+                        bool may_have_unfinished_task) -> Status {
             OTA_ASSIGN_OR_RETURN(Task t,
-                                 PlanTask(tx, scope, job, *firmware, *device, current, now));
+                                 PlanTaskFor(tx,
+                                             scope,
+                                             job,
+                                             *firmware,
+                                             iot_id,
+                                             product_key,
+                                             device_name,
+                                             current,
+                                             may_have_unfinished_task,
+                                             now));
+            if (slice.empty()) {
+                slice.reserve(limits_.task_insert_slice);
+            }
             slice.push_back(std::move(t));
+            ++planned;
             if (slice.size() >= limits_.task_insert_slice) {
                 OTA_TRY(tx.InsertTasks(scope, slice));
                 slice.clear();
             }
+            return Ok();
+        };
+
+        const bool whole_product = !group && (!specific || !listed_names.empty());
+        if (whole_product) {
+            // ALL, GRAY and device-list files: one pass over the product's devices in IotId
+            // order, with each device's version and unfinished-task flag read in the same pass,
+            // so that a batch of a million devices costs no lookup per device.
+            if (!listed_names.empty()) {
+                // A device-list file may name devices that do not exist (or no longer do):
+                // they are left out rather than failing a batch of up to a million devices.
+                OTA_ASSIGN_OR_RETURN(auto list_file,
+                                     files_->ResolveUrl(tx, scope, cmd.dn_list_file_url));
+                if (!list_file || list_file->kind != FileKind::kDeviceList) {
+                    return MakeError(ErrorCode::kFileNotFound);
+                }
+                list_file->referenced = true;
+                OTA_TRY(tx.UpdateFile(scope, *list_file));
+            }
+            const std::vector<std::string>* names = specific ? &listed_names : nullptr;
+            // GRAY takes the first share of the qualifying devices: counted in a first pass.
+            int64_t take = std::numeric_limits<int64_t>::max();
+            if (job.target_selection == TargetSelection::kGray) {
+                int64_t n = 0;
+                OTA_TRY(tx.ForEachBatchCandidate(
+                    scope,
+                    cmd.product_key,
+                    firmware->module_name,
+                    names,
+                    [&](const ReadTx::BatchCandidate& c) -> Status {
+                        n += VersionQualifies(*firmware, job.src_versions, c.current_version);
+                        return Ok();
+                    }));
+                take = std::max<int64_t>(1, n * gray_milli / 100'000);
+            }
+            OTA_TRY(tx.ForEachBatchCandidate(
+                scope,
+                cmd.product_key,
+                firmware->module_name,
+                names,
+                [&](const ReadTx::BatchCandidate& c) -> Status {
+                    if (planned >= take ||
+                        !VersionQualifies(*firmware, job.src_versions, c.current_version)) {
+                        return Ok();
+                    }
+                    return plan(c.iot_id,
+                                c.product_key,
+                                c.device_name,
+                                c.current_version,
+                                c.has_unfinished_task);
+                }));
+        } else {
+            // Named devices (at most 200) and static groups, a lookup per device.
+            std::vector<Device> candidates;
+            if (specific) {
+                for (const std::string& name : cmd.target_device_names) {
+                    OTA_ASSIGN_OR_RETURN(auto device, tx.FindDevice(scope, cmd.product_key, name));
+                    if (!device) {
+                        return MakeError(ErrorCode::kDeviceNotFound,
+                                         "The device " + name + " does not exist in the product.");
+                    }
+                    candidates.push_back(std::move(*device));
+                }
+            } else {
+                // The group's members that belong to the package's product.
+                OTA_TRY(
+                    ForEachGroupDevice(tx, scope, *target_group, [&](const Device& d) -> Status {
+                        if (d.product_key == cmd.product_key) {
+                            candidates.push_back(d);
+                        }
+                        return Ok();
+                    }));
+            }
+            for (const Device& d : candidates) {
+                OTA_ASSIGN_OR_RETURN(std::string current,
+                                     CurrentVersion(tx, scope, d, firmware->module_name));
+                if (VersionQualifies(*firmware, job.src_versions, current)) {
+                    OTA_TRY(plan(d.iot_id, d.product_key, d.device_name, current, true));
+                }
+            }
+        }
+        if (planned == 0) {
+            return MakeError(ErrorCode::kNoDeviceToUpgrade);
         }
         if (!slice.empty()) {
             OTA_TRY(tx.InsertTasks(scope, slice));

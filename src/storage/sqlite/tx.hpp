@@ -32,6 +32,10 @@ extern const std::string_view kCountTasksByJobAndStatus;
 extern const std::string_view kCountTasksByStatus;
 /// ListTasksByJobAndDevices for one name: ?3 job_id, ?4 device_name, ?5 status or NULL.
 extern const std::string_view kSelectTasksOfJobAndDevice;
+/// ForEachBatchCandidate over a whole product: ?3 product_key, ?4 module_name.
+extern const std::string_view kSelectBatchCandidates;
+/// ForEachBatchCandidate for one name: ?3 product_key, ?4 module_name, ?5 device_name.
+extern const std::string_view kSelectBatchCandidateByName;
 /// ForEachTaskOfJob: ?3 job_id, ?4..?10 the statuses wanted.
 extern const std::string_view kSelectTasksOfJobByTaskId;
 /// ListFirmware, one statement per combination of filters: ?3 product_key and/or dest_version
@@ -269,6 +273,11 @@ class SqliteTx final : public domain::WriteTx {
                                                         int64_t limit) override;
     Result<std::vector<domain::Task>> ListDeliveredTasksOfDevice(const domain::Scope& scope,
                                                                  std::string_view iot_id) override;
+    Status ForEachBatchCandidate(const domain::Scope& scope,
+                                 std::string_view product_key,
+                                 std::string_view module_name,
+                                 const std::vector<std::string>* names,
+                                 const std::function<Status(const BatchCandidate&)>& fn) override;
 
     Status UpdateProduct(const domain::Scope& scope, const domain::Product& product) override;
     Status DeleteProduct(const domain::Scope& scope, std::string_view product_key) override;

@@ -89,6 +89,30 @@ const std::string_view kSelectTasksOfJobByTaskId =
     "  AND status IN (?4, ?5, ?6, ?7, ?8, ?9, ?10) "
     "ORDER BY task_id";
 
+// What batch creation needs of each device of a product, in iot_id order (devices_by_product):
+// the version of the module (a module_versions key lookup, only for a module other than
+// "default": CASE evaluates the branch it takes only) and whether an unfinished task exists (a
+// seek in the partial index tasks_unfinished_by_device, usable because the status condition is
+// the index's own).
+#define OTA_BATCH_CANDIDATE_COLUMNS                                                             \
+    "SELECT d.iot_id, d.product_key, d.device_name, "                                           \
+    "       CASE WHEN ?4 = 'default' THEN d.firmware_version "                                  \
+    "            ELSE COALESCE((SELECT mv.version FROM module_versions AS mv "                  \
+    "                           WHERE mv.account_id = ?1 AND mv.instance_id = ?2 "              \
+    "                             AND mv.iot_id = d.iot_id AND mv.module_name = ?4), '') END, " \
+    "       EXISTS (SELECT 1 FROM tasks AS t "                                                  \
+    "               WHERE t.account_id = ?1 AND t.instance_id = ?2 AND t.iot_id = d.iot_id "    \
+    "                 AND (t.status = 'CONFIRM' OR t.status = 'QUEUED' "                        \
+    "                      OR t.status = 'NOTIFIED' OR t.status = 'IN_PROGRESS')) "             \
+    "FROM devices AS d "
+const std::string_view kSelectBatchCandidates = OTA_BATCH_CANDIDATE_COLUMNS
+    "WHERE d.account_id = ?1 AND d.instance_id = ?2 AND d.product_key = ?3 "
+    "ORDER BY d.iot_id";
+const std::string_view kSelectBatchCandidateByName = OTA_BATCH_CANDIDATE_COLUMNS
+    "WHERE d.account_id = ?1 AND d.instance_id = ?2 AND d.product_key = ?3 "
+    "  AND d.device_name = ?5";
+#undef OTA_BATCH_CANDIDATE_COLUMNS
+
 namespace {
 
 using domain::Job;
@@ -503,10 +527,61 @@ Result<std::optional<Task>> SqliteTx::FindTask(const Scope& scope, std::string_v
     return std::optional<Task>(std::move(task));
 }
 
+namespace {
+
+// Parameters of one task row after the scope's ?1 and ?2 (kInsertTask's ?3 to ?22).
+constexpr int kTaskRowParams = 20;
+constexpr size_t kTaskRowsPerInsert = 50;
+
+// Binds the task's columns as ?first .. ?first+19, in kInsertTask's order.
+void BindTaskRow(Statement& stmt, int first, const Task& task) {
+    stmt.Bind(first + 0, task.task_id);
+    stmt.Bind(first + 1, task.job_id);
+    stmt.Bind(first + 2, task.firmware_id);
+    stmt.Bind(first + 3, task.iot_id);
+    stmt.Bind(first + 4, task.product_key);
+    stmt.Bind(first + 5, task.device_name);
+    stmt.Bind(first + 6, task.module_name);
+    stmt.Bind(first + 7, task.src_version);
+    stmt.Bind(first + 8, task.dest_version);
+    stmt.Bind(first + 9, ToText(task.status));
+    stmt.Bind(first + 10, task.progress);
+    stmt.Bind(first + 11, task.task_desc);
+    stmt.Bind(first + 12, task.job_created_ms);
+    stmt.Bind(first + 13, task.created_ms);
+    stmt.Bind(first + 14, task.modified_ms);
+    stmt.Bind(first + 15, task.retries_used);
+    stmt.Bind(first + 16, task.retry_at_ms);
+    stmt.Bind(first + 17, task.progress_started_ms);
+    stmt.Bind(first + 18, task.timeout_at_ms);
+    stmt.Bind(first + 19, task.notified_ms);
+}
+
+// kInsertTask with kTaskRowsPerInsert rows of values sharing ?1 and ?2. Built once; the text
+// lives as long as the process, as the statement cache requires.
+std::string_view InsertTasksSql() {
+    static const std::string sql = [] {
+        std::string text(kInsertTask.substr(0, kInsertTask.find("VALUES")));
+        text += "VALUES ";
+        for (size_t r = 0; r < kTaskRowsPerInsert; ++r) {
+            text += r == 0 ? "(?1, ?2" : ", (?1, ?2";
+            for (int c = 0; c < kTaskRowParams; ++c) {
+                text += ", ?" + std::to_string(3 + static_cast<int>(r) * kTaskRowParams + c);
+            }
+            text += ")";
+        }
+        return text;
+    }();
+    return sql;
+}
+
+}  // namespace
+
 Status SqliteTx::InsertTasks(const Scope& scope, const std::vector<Task>& tasks) {
     // Inserting in (job_id, iot_id) order makes the inserts into the (job_id, iot_id) and
     // tasks_by_device indexes sweep each index once instead of landing on random pages, which
-    // matters for batches of a million tasks. Only the task_id index is still hit at random.
+    // matters for batches of a million tasks. (Task ids of one batch grow with creation order, so
+    // the task_id index takes them at one place too.)
     std::vector<const Task*> ordered;
     ordered.reserve(tasks.size());
     for (const Task& task : tasks) {
@@ -520,7 +595,6 @@ Status SqliteTx::InsertTasks(const Scope& scope, const std::vector<Task>& tasks)
     // time, so the copy is checked against the job, once per job.
     const std::string* checked_job_id = nullptr;
     int64_t checked_created_ms = 0;
-    OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kInsertTask, scope));
     for (const Task* task : ordered) {
         if (checked_job_id == nullptr || task->job_id != *checked_job_id) {
             OTA_ASSIGN_OR_RETURN(Statement job, PrepareScoped(db_, kSelectJobCreated, scope));
@@ -537,30 +611,97 @@ Status SqliteTx::InsertTasks(const Scope& scope, const std::vector<Task>& tasks)
             return InternalError("sqlite: task " + task->task_id +
                                  " has a job_created_ms other than its job's created_ms");
         }
-        stmt.Bind(3, task->task_id);
-        stmt.Bind(4, task->job_id);
-        stmt.Bind(5, task->firmware_id);
-        stmt.Bind(6, task->iot_id);
-        stmt.Bind(7, task->product_key);
-        stmt.Bind(8, task->device_name);
-        stmt.Bind(9, task->module_name);
-        stmt.Bind(10, task->src_version);
-        stmt.Bind(11, task->dest_version);
-        stmt.Bind(12, ToText(task->status));
-        stmt.Bind(13, task->progress);
-        stmt.Bind(14, task->task_desc);
-        stmt.Bind(15, task->job_created_ms);
-        stmt.Bind(16, task->created_ms);
-        stmt.Bind(17, task->modified_ms);
-        stmt.Bind(18, task->retries_used);
-        stmt.Bind(19, task->retry_at_ms);
-        stmt.Bind(20, task->progress_started_ms);
-        stmt.Bind(21, task->timeout_at_ms);
-        stmt.Bind(22, task->notified_ms);
-        OTA_TRY(stmt.Run());
-        stmt.Reset();
+    }
+
+    // Rows go in groups of kTaskRowsPerInsert per statement. Besides saving a statement run per
+    // row, this matters because the status CHECK of the tasks table (an IN list) makes SQLite
+    // build and free a temporary b-tree on every run of an INSERT; freeing it can hand memory
+    // back to the system each time, which costs far more than the insert itself.
+    size_t next = 0;
+    if (ordered.size() >= kTaskRowsPerInsert) {
+        OTA_ASSIGN_OR_RETURN(Statement many, PrepareScoped(db_, InsertTasksSql(), scope));
+        for (; next + kTaskRowsPerInsert <= ordered.size(); next += kTaskRowsPerInsert) {
+            for (size_t r = 0; r < kTaskRowsPerInsert; ++r) {
+                BindTaskRow(many, 3 + static_cast<int>(r) * kTaskRowParams, *ordered[next + r]);
+            }
+            OTA_TRY(many.Run());
+            many.Reset();
+        }
+    }
+    if (next < ordered.size()) {
+        OTA_ASSIGN_OR_RETURN(Statement one, PrepareScoped(db_, kInsertTask, scope));
+        for (; next < ordered.size(); ++next) {
+            BindTaskRow(one, 3, *ordered[next]);
+            OTA_TRY(one.Run());
+            one.Reset();
+        }
     }
     return Ok();
+}
+
+namespace {
+
+domain::ReadTx::BatchCandidate ReadBatchCandidate(const Statement& stmt) {
+    domain::ReadTx::BatchCandidate c;
+    c.iot_id = stmt.ColumnText(0);
+    c.product_key = stmt.ColumnText(1);
+    c.device_name = stmt.ColumnText(2);
+    c.current_version = stmt.ColumnText(3);
+    c.has_unfinished_task = stmt.ColumnInt64(4) != 0;
+    return c;
+}
+
+}  // namespace
+
+Status SqliteTx::ForEachBatchCandidate(const Scope& scope,
+                                       std::string_view product_key,
+                                       std::string_view module_name,
+                                       const std::vector<std::string>* names,
+                                       const std::function<Status(const BatchCandidate&)>& fn) {
+    // A few names among many devices: a key lookup per name, then the iot_id order in memory.
+    // Otherwise one walk over the product's devices, each checked against the sorted names.
+    if (names != nullptr) {
+        OTA_ASSIGN_OR_RETURN(const int64_t devices, CountDevices(scope, product_key));
+        if (static_cast<int64_t>(names->size()) * 8 < devices) {
+            std::vector<BatchCandidate> found;
+            OTA_ASSIGN_OR_RETURN(Statement stmt,
+                                 PrepareScoped(db_, kSelectBatchCandidateByName, scope));
+            stmt.Bind(3, product_key);
+            stmt.Bind(4, module_name);
+            for (const std::string& name : *names) {
+                stmt.Bind(5, name);
+                OTA_ASSIGN_OR_RETURN(bool row, stmt.Step());
+                if (row) {
+                    found.push_back(ReadBatchCandidate(stmt));
+                }
+                stmt.Reset();
+            }
+            std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) {
+                return a.iot_id < b.iot_id;
+            });
+            for (const BatchCandidate& c : found) {
+                OTA_TRY(fn(c));
+            }
+            return Ok();
+        }
+    }
+    OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kSelectBatchCandidates, scope));
+    stmt.Bind(3, product_key);
+    stmt.Bind(4, module_name);
+    // The statement stays open while `fn` runs. Tasks that `fn` inserts or cancels belong to
+    // devices already passed, so the unfinished check of the devices still ahead is unaffected.
+    while (true) {
+        OTA_ASSIGN_OR_RETURN(bool row, stmt.Step());
+        if (!row) {
+            return Ok();
+        }
+        if (names != nullptr) {
+            if (!std::binary_search(names->begin(), names->end(), stmt.ColumnText(2))) {
+                continue;
+            }
+        }
+        OTA_TRY(fn(ReadBatchCandidate(stmt)));
+    }
 }
 
 Status SqliteTx::UpdateTaskStatus(const Scope& scope,

@@ -173,6 +173,22 @@ TEST_F(SqliteStoreTest, ListJobsByDeviceUsesTheTaskIndex) {
     }
 }
 
+// Batch creation walks the product's devices in index order (no sort) and answers the
+// unfinished-task question from the partial index, never from the task rows.
+TEST_F(SqliteStoreTest, BatchCandidatesUseTheUnfinishedTaskIndex) {
+    RawDb db(options_.path);
+    for (const std::string_view sql :
+         {storage::sqlite::kSelectBatchCandidates, storage::sqlite::kSelectBatchCandidateByName}) {
+        const std::string text = Join(Plan(db, sql));
+        SCOPED_TRACE("plan:\n" + text);
+        EXPECT_NE(text.find("tasks_unfinished_by_device"), std::string::npos);
+        EXPECT_EQ(text.find("SCAN"), std::string::npos);
+        EXPECT_EQ(text.find("TEMP B-TREE"), std::string::npos);
+    }
+    EXPECT_NE(Join(Plan(db, storage::sqlite::kSelectBatchCandidates)).find("devices_by_product"),
+              std::string::npos);
+}
+
 // Enough rows of every kind that a poor plan would have something to choose from: two
 // products with firmware of several versions, jobs with many tasks in every status.
 Status SeedManagementRows(domain::WriteTx& tx, const Scope& scope) {
@@ -399,8 +415,10 @@ TEST(SqliteMigrationTest, UpgradesADatabaseCreatedByTheFirstMigration) {
     store.reset();
     RawDb db(options.path);
     EXPECT_EQ(db.Column("SELECT name FROM schema_version ORDER BY version", 0),
-              (std::vector<std::string>{
-                  "0001_init.sql", "0002_management_api.sql", "0003_device_channel.sql"}));
+              (std::vector<std::string>{"0001_init.sql",
+                                        "0002_management_api.sql",
+                                        "0003_device_channel.sql",
+                                        "0004_unfinished_tasks.sql"}));
     EXPECT_EQ(db.Column("PRAGMA foreign_key_check", 0), std::vector<std::string>{});
     EXPECT_EQ(db.Column("PRAGMA integrity_check", 0), std::vector<std::string>{"ok"});
 }
