@@ -1,5 +1,7 @@
 #include "http_fetch.hpp"
 
+#include "common/text.hpp"
+
 #include <openssl/evp.h>
 
 #include <cerrno>
@@ -40,33 +42,9 @@ bool EqualsNoCase(std::string_view a, std::string_view b) {
     return true;
 }
 
-std::string_view Trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-        s.remove_suffix(1);
-    }
-    return s;
-}
-
-std::optional<uint64_t> ParseDecimal(std::string_view s) {
-    if (s.empty() || s.size() > 19) {
-        return std::nullopt;
-    }
-    uint64_t v = 0;
-    for (char c : s) {
-        if (c < '0' || c > '9') {
-            return std::nullopt;
-        }
-        v = v * 10 + static_cast<uint64_t>(c - '0');
-    }
-    return v;
-}
-
 // "bytes a-b/total".
 std::optional<ContentRange> ParseContentRange(std::string_view value) {
-    value = Trim(value);
+    value = text::TrimBlanks(value);
     if (!value.starts_with("bytes ")) {
         return std::nullopt;
     }
@@ -76,9 +54,9 @@ std::optional<ContentRange> ParseContentRange(std::string_view value) {
     if (dash == std::string_view::npos || slash == std::string_view::npos || slash < dash) {
         return std::nullopt;
     }
-    const auto first = ParseDecimal(value.substr(0, dash));
-    const auto last = ParseDecimal(value.substr(dash + 1, slash - dash - 1));
-    const auto total = ParseDecimal(value.substr(slash + 1));
+    const auto first = text::ParseDigits(value.substr(0, dash));
+    const auto last = text::ParseDigits(value.substr(dash + 1, slash - dash - 1));
+    const auto total = text::ParseDigits(value.substr(slash + 1));
     if (!first || !last || !total || *first > *last || *last >= *total) {
         return std::nullopt;
     }
@@ -329,7 +307,7 @@ Result<HttpUrl> ParseHttpUrl(std::string_view url) {
     }
     const size_t colon = authority.rfind(':');
     if (colon != std::string_view::npos && authority.find(']') == std::string_view::npos) {
-        const auto port = ParseDecimal(authority.substr(colon + 1));
+        const auto port = text::ParseDigits(authority.substr(colon + 1));
         if (!port || *port == 0 || *port > 65535) {
             return Bad("URL has an invalid port");
         }
@@ -377,7 +355,7 @@ Result<ResponseHead> ParseResponseHead(std::string_view head) {
             if (!line.starts_with("HTTP/1.1 ") || line.size() < 12) {
                 return Bad("status line does not start with HTTP/1.1");
             }
-            const auto status = ParseDecimal(line.substr(9, 3));
+            const auto status = text::ParseDigits(line.substr(9, 3));
             if (!status || (line.size() > 12 && line[12] != ' ')) {
                 return Bad("malformed status line");
             }
@@ -392,13 +370,13 @@ Result<ResponseHead> ParseResponseHead(std::string_view head) {
             return Bad("malformed header line");
         }
         const std::string_view name = line.substr(0, colon);
-        const std::string_view value = Trim(line.substr(colon + 1));
+        const std::string_view value = text::TrimBlanks(line.substr(colon + 1));
         if (EqualsNoCase(name, "Content-Length")) {
             // Link SDK 4.x searches for this exact text.
             if (!line.starts_with("Content-Length: ")) {
                 return Bad("Content-Length not spelled 'Content-Length: '");
             }
-            const auto length = ParseDecimal(value);
+            const auto length = text::ParseDigits(value);
             if (!length) {
                 return Bad("malformed Content-Length");
             }

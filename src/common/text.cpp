@@ -87,6 +87,30 @@ bool IsLetter(char32_t c) {
            (c >= 0x00C0 && c <= 0x024F && c != 0x00D7 && c != 0x00F7) || IsWide(c);
 }
 
+std::optional<uint64_t> ParseDigits(std::string_view s) {
+    if (s.empty() || s.size() > 19) {
+        return std::nullopt;
+    }
+    uint64_t v = 0;
+    for (char c : s) {
+        if (c < '0' || c > '9') {
+            return std::nullopt;
+        }
+        v = v * 10 + static_cast<uint64_t>(c - '0');
+    }
+    return v;
+}
+
+std::string_view TrimBlanks(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
+        s.remove_prefix(1);
+    }
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
+        s.remove_suffix(1);
+    }
+    return s;
+}
+
 std::optional<int64_t> ParseInt64(std::string_view s) {
     if (s.empty()) {
         return std::nullopt;

@@ -32,6 +32,12 @@ bool IsAsciiAlnum(char32_t c);
 /// or any other character.
 std::optional<int64_t> ParseInt64(std::string_view s);
 
+/// Unsigned decimal digits only (no sign, no blanks), at most 19 of them; nothing otherwise.
+std::optional<uint64_t> ParseDigits(std::string_view s);
+
+/// `s` without leading and trailing spaces and tabs (HTTP's optional whitespace).
+std::string_view TrimBlanks(std::string_view s);
+
 /// "true"/"false" in any letter case.
 std::optional<bool> ParseBool(std::string_view s);
 

@@ -42,5 +42,21 @@ TEST(Text, ParsesBooleans) {
     EXPECT_FALSE(ParseBool("1").has_value());
 }
 
+TEST(Text, ParsesDigitsOnly) {
+    EXPECT_EQ(ParseDigits("0"), 0u);
+    EXPECT_EQ(ParseDigits("9223372036854775807"), 9223372036854775807u);
+    EXPECT_FALSE(ParseDigits("").has_value());
+    EXPECT_FALSE(ParseDigits("-1").has_value());
+    EXPECT_FALSE(ParseDigits("+1").has_value());
+    EXPECT_FALSE(ParseDigits(" 1").has_value());
+    EXPECT_FALSE(ParseDigits("12345678901234567890").has_value());  // 20 digits
+}
+
+TEST(Text, TrimsSpacesAndTabsOnly) {
+    EXPECT_EQ(TrimBlanks(" \t a b\t "), "a b");
+    EXPECT_EQ(TrimBlanks("\r\nx\n"), "\r\nx\n");
+    EXPECT_EQ(TrimBlanks(" \t "), "");
+}
+
 }  // namespace
 }  // namespace otad::text

@@ -10,31 +10,6 @@
 namespace otad::files {
 namespace {
 
-/// Digits only, no sign, no overflow.
-std::optional<uint64_t> ParseDigits(std::string_view s) {
-    if (s.empty() || s.size() > 19) {
-        return std::nullopt;
-    }
-    uint64_t v = 0;
-    for (char c : s) {
-        if (c < '0' || c > '9') {
-            return std::nullopt;
-        }
-        v = v * 10 + static_cast<uint64_t>(c - '0');
-    }
-    return v;
-}
-
-std::string_view TrimBlanks(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-        s.remove_suffix(1);
-    }
-    return s;
-}
-
 /// The value of query parameter `name` (not decoded: the values used here are digits and hex).
 std::string_view QueryValue(std::string_view query, std::string_view name) {
     while (!query.empty()) {
@@ -53,11 +28,11 @@ std::string_view QueryValue(std::string_view query, std::string_view name) {
 
 RangeRequest ParseRange(std::string_view header, uint64_t total) {
     RangeRequest whole;
-    header = TrimBlanks(header);
+    header = text::TrimBlanks(header);
     if (header.size() < 6 || !EqualsIgnoreCase(header.substr(0, 6), "bytes=")) {
         return whole;
     }
-    const std::string_view spec = TrimBlanks(header.substr(6));
+    const std::string_view spec = text::TrimBlanks(header.substr(6));
     if (spec.find(',') != std::string_view::npos) {
         return whole;  // several ranges: the whole file is a valid answer
     }
@@ -65,12 +40,12 @@ RangeRequest ParseRange(std::string_view header, uint64_t total) {
     if (dash == std::string_view::npos) {
         return whole;
     }
-    const std::string_view first_text = TrimBlanks(spec.substr(0, dash));
-    const std::string_view last_text = TrimBlanks(spec.substr(dash + 1));
+    const std::string_view first_text = text::TrimBlanks(spec.substr(0, dash));
+    const std::string_view last_text = text::TrimBlanks(spec.substr(dash + 1));
     RangeRequest r;
     if (first_text.empty()) {
         // A suffix: the last N bytes.
-        const auto n = ParseDigits(last_text);
+        const auto n = text::ParseDigits(last_text);
         if (!n) {
             return whole;
         }
@@ -83,13 +58,13 @@ RangeRequest ParseRange(std::string_view header, uint64_t total) {
         r.last = total - 1;
         return r;
     }
-    const auto first = ParseDigits(first_text);
+    const auto first = text::ParseDigits(first_text);
     if (!first) {
         return whole;
     }
     uint64_t last = std::numeric_limits<uint64_t>::max();
     if (!last_text.empty()) {
-        const auto l = ParseDigits(last_text);
+        const auto l = text::ParseDigits(last_text);
         if (!l || *l < *first) {
             return whole;  // not a valid range: ignored
         }

@@ -1,5 +1,7 @@
 #include "rpc/params/params.hpp"
 
+#include "common/text.hpp"
+
 #include <algorithm>
 #include <cstdint>
 #include <optional>
@@ -28,20 +30,6 @@ int HexValue(char c) {
 
 char AsciiLower(char c) {
     return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool IsBlank(char c) {
-    return c == ' ' || c == '\t';
-}
-
-std::string_view TrimBlanks(std::string_view s) {
-    while (!s.empty() && IsBlank(s.front())) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && IsBlank(s.back())) {
-        s.remove_suffix(1);
-    }
-    return s;
 }
 
 bool NameLess(const Param& a, const Param& b) {
@@ -195,7 +183,7 @@ Result<std::vector<Param>> DecodeForm(std::string_view text, const ParamLimits& 
 
 bool IsFormUrlEncoded(std::string_view content_type) {
     const size_t semicolon = content_type.find(';');
-    const std::string_view media = TrimBlanks(content_type.substr(0, semicolon));
+    const std::string_view media = text::TrimBlanks(content_type.substr(0, semicolon));
     if (media.size() != kFormMediaType.size()) {
         return false;
     }

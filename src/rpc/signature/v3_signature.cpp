@@ -1,5 +1,6 @@
 #include "rpc/signature/v3_signature.hpp"
 
+#include "common/text.hpp"
 #include "rpc/signature/percent_encode.hpp"
 
 #include <algorithm>
@@ -7,20 +8,6 @@
 
 namespace otad::rpc {
 namespace {
-
-bool IsBlank(char c) {
-    return c == ' ' || c == '\t';
-}
-
-std::string_view TrimBlanks(std::string_view s) {
-    while (!s.empty() && IsBlank(s.front())) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && IsBlank(s.back())) {
-        s.remove_suffix(1);
-    }
-    return s;
-}
 
 Error Incomplete(std::string message) {
     return MakeError(ErrorCode::kIncompleteSignature, std::move(message));
@@ -52,13 +39,13 @@ void AppendCanonicalHeader(std::string& out, const HttpRequest& req, std::string
         }
     }
     if (count == 1) {
-        out.append(TrimBlanks(single->value));
+        out.append(text::TrimBlanks(single->value));
     } else if (count > 1) {
         std::vector<std::string_view> values;
         values.reserve(count);
         for (const HttpHeader& h : req.headers) {
             if (EqualsIgnoreCase(h.name, name)) {
-                values.push_back(TrimBlanks(h.value));
+                values.push_back(text::TrimBlanks(h.value));
             }
         }
         std::sort(values.begin(), values.end());
@@ -96,7 +83,7 @@ void AppendCanonicalQuery(std::string& out, const std::vector<Param>& sorted_que
 }  // namespace
 
 Result<V3Authorization> ParseV3Authorization(std::string_view value) {
-    value = TrimBlanks(value);
+    value = text::TrimBlanks(value);
     const size_t space = value.find(' ');
     if (space == 0 || space == std::string_view::npos) {
         return Incomplete("Authorization lacks the algorithm or its credentials");
@@ -110,7 +97,7 @@ Result<V3Authorization> ParseV3Authorization(std::string_view value) {
     std::string_view rest = value.substr(space + 1);
     while (!rest.empty()) {
         const size_t comma = rest.find(',');
-        const std::string_view item = TrimBlanks(rest.substr(0, comma));
+        const std::string_view item = text::TrimBlanks(rest.substr(0, comma));
         rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
         const size_t eq = item.find('=');
         if (eq == std::string_view::npos) {

@@ -1,6 +1,7 @@
 #include "rpc/signature/verifier.hpp"
 
 #include "common/crypto.hpp"
+#include "common/text.hpp"
 #include "common/time_format.hpp"
 #include "rpc/signature/v1_signature.hpp"
 #include "rpc/signature/v3_signature.hpp"
@@ -31,22 +32,8 @@ constexpr std::string_view kHeaderBearerToken = "x-acs-bearer-token";
 constexpr std::array<std::string_view, 6> kRequiredSignedHeaders = {
     "host", kHeaderAction, kHeaderVersion, kHeaderDate, kHeaderNonce, kHeaderContentHash};
 
-bool IsBlank(char c) {
-    return c == ' ' || c == '\t';
-}
-
-std::string_view TrimBlanks(std::string_view s) {
-    while (!s.empty() && IsBlank(s.front())) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && IsBlank(s.back())) {
-        s.remove_suffix(1);
-    }
-    return s;
-}
-
 std::string Trimmed(const std::string* value) {
-    return value == nullptr ? std::string() : std::string(TrimBlanks(*value));
+    return value == nullptr ? std::string() : std::string(text::TrimBlanks(*value));
 }
 
 bool Listed(const std::vector<std::string>& names, std::string_view name) {
@@ -78,7 +65,7 @@ Result<AuthOutcome> Verifier::Verify(const HttpRequest& req,
                                      const ParamMap& params,
                                      const SecretLookup& lookup) const {
     const std::string* authorization = req.FindHeader(kHeaderAuthorization);
-    if (authorization != nullptr && TrimBlanks(*authorization).starts_with(kV3SchemePrefix)) {
+    if (authorization != nullptr && text::TrimBlanks(*authorization).starts_with(kV3SchemePrefix)) {
         return VerifyV3(req, params, *authorization, lookup);
     }
     if (params.Find(kV1SignatureParam) != nullptr) {
@@ -91,7 +78,7 @@ Status Verifier::CheckTimestamp(const std::string* text, std::string_view name) 
     if (text == nullptr) {
         return MissingParam(std::string(name));
     }
-    const std::optional<int64_t> when_ms = ParseUtcTimestamp(TrimBlanks(*text));
+    const std::optional<int64_t> when_ms = ParseUtcTimestamp(text::TrimBlanks(*text));
     if (!when_ms.has_value()) {
         return MakeError(ErrorCode::kTimestampFormat);
     }
@@ -199,7 +186,7 @@ Result<AuthOutcome> Verifier::VerifyV3(const HttpRequest& req,
     OTA_TRY(CheckTimestamp(req.FindHeader(kHeaderDate), kHeaderDate));
     const std::string* nonce_header = req.FindHeader(kHeaderNonce);
     OTA_TRY(CheckNonce(nonce_header, kHeaderNonce));
-    const std::string_view nonce = TrimBlanks(*nonce_header);
+    const std::string_view nonce = text::TrimBlanks(*nonce_header);
     if (nonce.empty()) {
         return MissingParam(std::string(kHeaderNonce));
     }
@@ -223,7 +210,7 @@ Result<AuthOutcome> Verifier::VerifyV3(const HttpRequest& req,
         return MakeError(ErrorCode::kIncompleteSignature, "x-acs-content-sha256 header is missing");
     }
     const std::string hashed_payload = V3HashedPayload(hash, req.body);
-    if (!EqualsIgnoreCase(TrimBlanks(*content_hash), hashed_payload)) {
+    if (!EqualsIgnoreCase(text::TrimBlanks(*content_hash), hashed_payload)) {
         return MakeError(ErrorCode::kSignatureDoesNotMatch,
                          "The payload hash in x-acs-content-sha256 does not match the request "
                          "body.");
