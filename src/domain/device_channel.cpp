@@ -42,8 +42,8 @@ class ChannelRun {
     ChannelRun(WriteTx& tx, FileService* files, int64_t now) : tx_(tx), files_(files), now_(now) {}
 
     Status Apply(const DeviceEvent& e);
-    /// Pushes QUEUED tasks of a backlog sweep; returns how many were pushed.
-    Result<int64_t> Sweep(int64_t limit);
+    /// Pushes up to `limit` QUEUED tasks of batches with a push backlog.
+    Status Sweep(int64_t limit);
     /// Settles the jobs whose tasks ended and writes the pacing state of the jobs that pushed.
     Status Finish();
 
@@ -75,8 +75,8 @@ class ChannelRun {
     const int64_t now_;
     DeviceEventOutcome out_;
     std::map<JobKey, std::pair<Scope, Job>> jobs_;
-    std::set<JobKey> paced_;    // jobs whose pacing state changed
-    std::set<JobKey> touched_;  // jobs whose tasks changed state
+    std::set<JobKey> paced_;           // jobs whose pacing state changed
+    std::map<JobKey, Scope> touched_;  // jobs whose tasks changed state, with their scope
     std::map<JobKey, Firmware> firmware_;
 };
 
@@ -164,6 +164,8 @@ Result<UpgradeNotice> ChannelRun::Notice(const Scope& scope, const Task& task) {
         lifetime = std::max(lifetime, int64_t{*job->timeout_min} * kMinuteMs + kHourMs);
     }
     const int64_t expires = now_ + lifetime;
+    // Digests are stored in lower-case hex (CreateOTAFirmware normalizes them), as devices
+    // compare them.
     if (firmware->multi_files.empty()) {
         NoticeFile f;
         f.name = firmware->firmware_name;
@@ -187,14 +189,6 @@ Result<UpgradeNotice> ChannelRun::Notice(const Scope& scope, const Task& task) {
             }
             n.files.push_back(std::move(f));
         }
-    }
-    for (NoticeFile& f : n.files) {
-        std::transform(f.sign.begin(), f.sign.end(), f.sign.begin(), [](unsigned char c) {
-            return static_cast<char>(std::tolower(c));
-        });
-        std::transform(f.md5.begin(), f.md5.end(), f.md5.begin(), [](unsigned char c) {
-            return static_cast<char>(std::tolower(c));
-        });
     }
     return n;
 }
@@ -344,10 +338,7 @@ Status ChannelRun::Apply(const DeviceEvent& e) {
         }
     }
     for (const std::string& job_id : touched) {
-        touched_.insert({found->scope.instance_id, job_id});
-        // Remember the scope with the key: Finish settles through it.
-        OTA_ASSIGN_OR_RETURN(Job * job, GetJob(found->scope, job_id));
-        (void)job;
+        touched_.emplace(JobKey{found->scope.instance_id, job_id}, found->scope);
     }
     if (!st.ok()) {
         if (IsStorageFailure(st.error())) {
@@ -360,7 +351,7 @@ Status ChannelRun::Apply(const DeviceEvent& e) {
     return Ok();
 }
 
-Result<int64_t> ChannelRun::Sweep(int64_t limit) {
+Status ChannelRun::Sweep(int64_t limit) {
     int64_t pushed = 0;
     OTA_ASSIGN_OR_RETURN(auto backlog, tx_.ListJobsWithPushBacklog(kBacklogJobsPerSweep));
     for (ScopedJob& sj : backlog) {
@@ -391,12 +382,11 @@ Result<int64_t> ChannelRun::Sweep(int64_t limit) {
             job->push_backlog = false;
         }
     }
-    return pushed;
+    return Ok();
 }
 
 Status ChannelRun::Finish() {
-    for (const JobKey& key : touched_) {
-        const Scope scope = jobs_.at(key).first;
+    for (const auto& [key, scope] : touched_) {
         OTA_TRY(SettleJob(tx_, scope, key.second, now_));
     }
     for (const JobKey& key : paced_) {
@@ -435,8 +425,7 @@ Result<std::vector<UpgradeNotice>> Services::TakeDuePushes(int64_t limit) {
     }
     OTA_TRY(store_.Write([&](WriteTx& tx) -> Status {
         ChannelRun run(tx, files_, now);
-        OTA_ASSIGN_OR_RETURN(int64_t pushed, run.Sweep(limit));
-        (void)pushed;
+        OTA_TRY(run.Sweep(limit));
         OTA_TRY(run.Finish());
         pushes = std::move(run.outcome().pushes);
         return Ok();
