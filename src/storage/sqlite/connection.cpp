@@ -38,58 +38,35 @@ std::string DescribeFailure(sqlite3* db, int rc, std::string_view context) {
 
 }  // namespace
 
-bool IsUniqueViolation(int rc) {
-    return rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY;
+SqliteStatement::~SqliteStatement() {
+    sqlite3_finalize(stmt_);
 }
 
-Statement::Statement(Connection* connection, sqlite3_stmt* stmt, bool* busy)
-    : connection_(connection), stmt_(stmt), busy_(busy) {}
-
-Statement::Statement(Statement&& other) noexcept
-    : connection_(other.connection_),
-      stmt_(std::exchange(other.stmt_, nullptr)),
-      busy_(std::exchange(other.busy_, nullptr)) {}
-
-Statement::~Statement() {
-    if (stmt_ == nullptr) {
-        return;
-    }
-    if (busy_ == nullptr) {
-        sqlite3_finalize(stmt_);
+void SqliteStatement::Release() {
+    if (!cached_) {
+        delete this;
         return;
     }
     sqlite3_reset(stmt_);
     sqlite3_clear_bindings(stmt_);
-    *busy_ = false;
+    busy_ = false;
 }
 
-void Statement::Bind(int index, int64_t value) {
+void SqliteStatement::BindInt(int index, int64_t value) {
     sqlite3_bind_int64(stmt_, index, value);
 }
 
-void Statement::Bind(int index, std::string_view value) {
+void SqliteStatement::BindText(int index, std::string_view value) {
     // A default-constructed view has no data pointer, which SQLite would bind as NULL.
     const char* data = value.data() != nullptr ? value.data() : "";
     sqlite3_bind_text64(stmt_, index, data, value.size(), SQLITE_STATIC, SQLITE_UTF8);
 }
 
-void Statement::Bind(int index, std::optional<int> value) {
-    if (value.has_value()) {
-        Bind(index, static_cast<int64_t>(*value));
-    } else {
-        BindNull(index);
-    }
-}
-
-void Statement::BindNull(int index) {
+void SqliteStatement::BindNull(int index) {
     sqlite3_bind_null(stmt_, index);
 }
 
-int Statement::StepRaw() {
-    return sqlite3_step(stmt_);
-}
-
-Result<bool> Statement::Step() {
+Result<bool> SqliteStatement::Step() {
     int rc = sqlite3_step(stmt_);
     if (rc == SQLITE_ROW) {
         return true;
@@ -100,27 +77,35 @@ Result<bool> Statement::Step() {
     return connection_->ErrorFrom(rc, sqlite3_sql(stmt_));
 }
 
-Status Statement::Run() {
-    int rc = sqlite3_step(stmt_);
-    if (rc == SQLITE_DONE || rc == SQLITE_ROW) {
-        return Ok();
+Result<sql::Violation> SqliteStatement::RunChecked() {
+    while (true) {
+        int rc = sqlite3_step(stmt_);
+        if (rc == SQLITE_ROW) {
+            continue;
+        }
+        if (rc == SQLITE_DONE) {
+            return sql::Violation::kNone;
+        }
+        // A failed statement is undone by SQLite without ending the transaction.
+        if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+            return sql::Violation::kUnique;
+        }
+        if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) {
+            return sql::Violation::kForeignKey;
+        }
+        return connection_->ErrorFrom(rc, sqlite3_sql(stmt_));
     }
-    return connection_->ErrorFrom(rc, sqlite3_sql(stmt_));
 }
 
-void Statement::Reset() {
+void SqliteStatement::Reset() {
     sqlite3_reset(stmt_);
 }
 
-int64_t Statement::ColumnInt64(int column) const {
+int64_t SqliteStatement::ColumnInt64(int column) const {
     return sqlite3_column_int64(stmt_, column);
 }
 
-int Statement::ColumnInt(int column) const {
-    return sqlite3_column_int(stmt_, column);
-}
-
-std::string Statement::ColumnText(int column) const {
+std::string SqliteStatement::ColumnText(int column) const {
     const unsigned char* text = sqlite3_column_text(stmt_, column);
     if (text == nullptr) {
         return {};
@@ -130,11 +115,8 @@ std::string Statement::ColumnText(int column) const {
     return std::string(reinterpret_cast<const char*>(text), static_cast<size_t>(size));
 }
 
-std::optional<int> Statement::ColumnOptionalInt(int column) const {
-    if (sqlite3_column_type(stmt_, column) == SQLITE_NULL) {
-        return std::nullopt;
-    }
-    return sqlite3_column_int(stmt_, column);
+bool SqliteStatement::ColumnIsNull(int column) const {
+    return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
 }
 
 Result<std::unique_ptr<Connection>> Connection::Open(const Options& options) {
@@ -157,17 +139,16 @@ Result<std::unique_ptr<Connection>> Connection::Open(const Options& options) {
 }
 
 Connection::~Connection() {
-    for (auto& [sql, cached] : cache_) {
-        sqlite3_finalize(cached.stmt);
-    }
+    // Statements are finalized before the connection closes.
+    cache_.clear();
     sqlite3_close_v2(db_);
 }
 
 Result<Statement> Connection::Prepare(std::string_view sql) {
     auto it = cache_.find(sql);
-    if (it != cache_.end() && !it->second.busy) {
-        it->second.busy = true;
-        return Statement(this, it->second.stmt, &it->second.busy);
+    if (it != cache_.end() && !it->second->busy_) {
+        it->second->busy_ = true;
+        return Statement(it->second.get());
     }
     bool cache = it == cache_.end();
     sqlite3_stmt* stmt = nullptr;
@@ -186,10 +167,13 @@ Result<Statement> Connection::Prepare(std::string_view sql) {
         return InternalError("sqlite: expected exactly one statement: " + std::string(sql));
     }
     if (!cache) {
-        return Statement(this, stmt, nullptr);
+        // Owned by the Statement: Release deletes it.
+        return Statement(new SqliteStatement(this, stmt, false));
     }
-    auto [inserted, unused] = cache_.emplace(sql, CachedStatement{stmt, true});
-    return Statement(this, stmt, &inserted->second.busy);
+    auto [inserted, unused] =
+        cache_.emplace(sql, std::make_unique<SqliteStatement>(this, stmt, true));
+    inserted->second->busy_ = true;
+    return Statement(inserted->second.get());
 }
 
 Status Connection::ExecScript(const char* sql) {
@@ -225,10 +209,6 @@ Error Connection::ErrorFrom(int rc, std::string_view context) const {
 
 int64_t Connection::Changes() const {
     return sqlite3_changes64(db_);
-}
-
-int64_t Connection::LastInsertRowId() const {
-    return sqlite3_last_insert_rowid(db_);
 }
 
 }  // namespace otad::storage::sqlite

@@ -1,10 +1,10 @@
 #pragma once
 
 #include "common/result.hpp"
+#include "storage/sql/statement.hpp"
 
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -14,63 +14,44 @@ struct sqlite3_stmt;
 
 namespace otad::storage::sqlite {
 
+using sql::Statement;
+
 class Connection;
 
-/// A prepared statement borrowed from a connection's cache. Move-only; when it goes out of scope
-/// the statement is reset, its bindings are cleared and it returns to the cache.
-///
-/// Text is bound without copying: the bound characters must stay alive until the statement is
-/// reset or destroyed. Binding a temporary std::string does not compile for that reason.
-class Statement {
+/// One use of a prepared SQLite statement. Cached statements live in their connection's cache
+/// and are marked busy while in use; a statement prepared for a nested use (its cached one
+/// being busy) is owned by itself and finalized on release.
+class SqliteStatement final : public sql::StatementImpl {
   public:
-    Statement(Statement&& other) noexcept;
-    Statement& operator=(Statement&&) = delete;
-    Statement(const Statement&) = delete;
-    Statement& operator=(const Statement&) = delete;
-    ~Statement();
+    SqliteStatement(Connection* connection, sqlite3_stmt* stmt, bool cached)
+        : connection_(connection), stmt_(stmt), cached_(cached) {}
+    ~SqliteStatement() override;
+    SqliteStatement(const SqliteStatement&) = delete;
+    SqliteStatement& operator=(const SqliteStatement&) = delete;
 
-    // Parameters are numbered from 1, as in SQL (`?1`, `?2`, ...).
-    void Bind(int index, int64_t value);
-    void Bind(int index, int value) { Bind(index, static_cast<int64_t>(value)); }
-    void Bind(int index, bool value) { Bind(index, static_cast<int64_t>(value ? 1 : 0)); }
-    void Bind(int index, std::string_view value);
-    void Bind(int index, const char* value) { Bind(index, std::string_view(value)); }
-    void Bind(int index, const std::string& value) { Bind(index, std::string_view(value)); }
-    void Bind(int index, std::string&& value) = delete;
-    void Bind(int index, std::optional<int> value);
-    void BindNull(int index);
-
-    /// Advances to the next row: true when a row is available, false when done.
-    Result<bool> Step();
-    /// Steps a statement that returns no rows.
-    Status Run();
-    /// Steps once and returns SQLite's result code as is, for callers that react to specific
-    /// codes (constraint violations). Use Connection::ErrorFrom to turn a failure into an Error.
-    int StepRaw();
-    /// Resets the statement so that it can be run again; bindings are kept.
-    void Reset();
-
-    // Columns are numbered from 0. NULL reads as 0 / empty / nullopt.
-    int64_t ColumnInt64(int column) const;
-    int ColumnInt(int column) const;
-    bool ColumnBool(int column) const { return ColumnInt64(column) != 0; }
-    std::string ColumnText(int column) const;
-    std::optional<int> ColumnOptionalInt(int column) const;
+    void BindInt(int index, int64_t value) override;
+    void BindText(int index, std::string_view value) override;
+    void BindNull(int index) override;
+    Result<bool> Step() override;
+    Result<sql::Violation> RunChecked() override;
+    void Reset() override;
+    int64_t ColumnInt64(int column) const override;
+    std::string ColumnText(int column) const override;
+    bool ColumnIsNull(int column) const override;
+    void Release() override;
 
   private:
     friend class Connection;
-    Statement(Connection* connection, sqlite3_stmt* stmt, bool* busy);
 
     Connection* connection_;
     sqlite3_stmt* stmt_;
-    /// The cache entry's in-use flag, or nullptr for a statement prepared outside the cache
-    /// (finalized on destruction).
-    bool* busy_;
+    bool cached_;
+    bool busy_ = false;
 };
 
 /// One SQLite connection and its cache of prepared statements. Not thread-safe: one thread at a
 /// time (the store hands connections out accordingly).
-class Connection {
+class Connection final : public sql::Connection {
   public:
     struct Options {
         std::string path;
@@ -80,15 +61,18 @@ class Connection {
     };
 
     static Result<std::unique_ptr<Connection>> Open(const Options& options);
-    ~Connection();
+    ~Connection() override;
     Connection(const Connection&) = delete;
     Connection& operator=(const Connection&) = delete;
 
-    /// Returns the cached statement for `sql`, preparing it on first use. `sql` must have static
-    /// storage duration (a named constant): the cache keys on it. If the cached statement is in
-    /// use (a nested use, e.g. a query issued while another of the same kind is being stepped),
-    /// a separate statement is prepared for this use.
-    Result<Statement> Prepare(std::string_view sql);
+    sql::Dialect dialect() const override { return sql::Dialect::kSqlite; }
+
+    /// Returns the cached statement for `sql`, preparing it on first use. If the cached statement
+    /// is in use (a nested use, e.g. a query issued while another of the same kind is being
+    /// stepped), a separate statement is prepared for this use.
+    Result<Statement> Prepare(std::string_view sql) override;
+
+    int64_t Changes() const override;
 
     /// Runs one or more statements without parameters (pragmas, transaction control, the
     /// migrations).
@@ -103,24 +87,12 @@ class Connection {
     /// with SQLite's message in Error::internal.
     Error ErrorFrom(int rc, std::string_view context) const;
 
-    /// Rows changed by the last INSERT, UPDATE or DELETE.
-    int64_t Changes() const;
-    int64_t LastInsertRowId() const;
-
   private:
     explicit Connection(sqlite3* db) : db_(db) {}
 
-    struct CachedStatement {
-        sqlite3_stmt* stmt = nullptr;
-        bool busy = false;
-    };
-
     sqlite3* db_;
     // Keys view the callers' static SQL constants.
-    std::unordered_map<std::string_view, CachedStatement> cache_;
+    std::unordered_map<std::string_view, std::unique_ptr<SqliteStatement>> cache_;
 };
-
-/// True for the result codes of UNIQUE and PRIMARY KEY violations.
-bool IsUniqueViolation(int rc);
 
 }  // namespace otad::storage::sqlite

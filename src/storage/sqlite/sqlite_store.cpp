@@ -1,9 +1,9 @@
 #include "storage/sqlite/sqlite_store.hpp"
 
+#include "storage/sql/tx.hpp"
 #include "storage/sqlite/connection.hpp"
 #include "storage/sqlite/migrate.hpp"
 #include "storage/sqlite/migrations.hpp"
-#include "storage/sqlite/tx.hpp"
 
 #include <condition_variable>
 #include <filesystem>
@@ -80,7 +80,7 @@ class SqliteStore final : public domain::Store {
         Connection& db = lease.connection();
         OTA_TRY(RunControl(db, kBeginRead));
         RollbackGuard guard(db);
-        SqliteTx tx(db);
+        sql::SqlTx tx(db);
         OTA_TRY(fn(tx));
         return guard.Commit();
     }
@@ -101,7 +101,7 @@ class SqliteStore final : public domain::Store {
         Connection& db = *writer_;
         OTA_TRY(RunControl(db, kBeginWrite));
         RollbackGuard guard(db);
-        SqliteTx tx(db);
+        sql::SqlTx tx(db);
         OTA_TRY(fn(tx));
         return guard.Commit();
     }

@@ -5,7 +5,7 @@
 #include "storage/sqlite/connection.hpp"
 #include "storage/sqlite/migrate.hpp"
 #include "storage/sqlite/migrations.hpp"
-#include "storage/sqlite/tx.hpp"
+#include "storage/sql/tx.hpp"
 #include "store_conformance.hpp"
 #include "temp_dir.hpp"
 
@@ -113,7 +113,7 @@ std::string Join(const std::vector<std::string>& lines) {
 // order (no sort step), with each job found by a unique key, and the count must read the index
 // alone.
 void ExpectIndexedPlans(RawDb& db) {
-    std::vector<std::string> select = Plan(db, storage::sqlite::kSelectJobsByDevice);
+    std::vector<std::string> select = Plan(db, storage::sql::kSelectJobsByDevice);
     std::string select_text = Join(select);
     SCOPED_TRACE("plan of the job page:\n" + select_text);
     ASSERT_EQ(select.size(), 2u);
@@ -127,7 +127,7 @@ void ExpectIndexedPlans(RawDb& db) {
     EXPECT_EQ(select_text.find("SCAN"), std::string::npos);
     EXPECT_EQ(select_text.find("TEMP B-TREE"), std::string::npos);
 
-    std::vector<std::string> count = Plan(db, storage::sqlite::kCountJobsByDevice);
+    std::vector<std::string> count = Plan(db, storage::sql::kCountJobsByDevice);
     SCOPED_TRACE("plan of the count:\n" + Join(count));
     ASSERT_EQ(count.size(), 1u);
     EXPECT_EQ(count[0].rfind("SEARCH tasks USING COVERING INDEX tasks_by_device (", 0), 0u);
@@ -178,14 +178,14 @@ TEST_F(SqliteStoreTest, ListJobsByDeviceUsesTheTaskIndex) {
 TEST_F(SqliteStoreTest, BatchCandidatesUseTheUnfinishedTaskIndex) {
     RawDb db(options_.path);
     for (const std::string_view sql :
-         {storage::sqlite::kSelectBatchCandidates, storage::sqlite::kSelectBatchCandidateByName}) {
+         {storage::sql::kSelectBatchCandidates, storage::sql::kSelectBatchCandidateByName}) {
         const std::string text = Join(Plan(db, sql));
         SCOPED_TRACE("plan:\n" + text);
         EXPECT_NE(text.find("tasks_unfinished_by_device"), std::string::npos);
         EXPECT_EQ(text.find("SCAN"), std::string::npos);
         EXPECT_EQ(text.find("TEMP B-TREE"), std::string::npos);
     }
-    EXPECT_NE(Join(Plan(db, storage::sqlite::kSelectBatchCandidates)).find("devices_by_product"),
+    EXPECT_NE(Join(Plan(db, storage::sql::kSelectBatchCandidates)).find("devices_by_product"),
               std::string::npos);
 }
 
@@ -249,7 +249,7 @@ void ExpectRangeScan(RawDb& db, std::string_view sql, const std::string& index) 
 }
 
 void ExpectManagementPlans(RawDb& db) {
-    namespace sql = storage::sqlite;
+    namespace sql = storage::sql;
     ExpectRangeScan(db, sql::kSelectTasksByJob, "tasks_by_job");
     ExpectRangeScan(db, sql::kSelectTasksByJobAndStatus, "tasks_by_job_status");
     // Any covering index on the job's range will do for the total.

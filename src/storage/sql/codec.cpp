@@ -1,10 +1,10 @@
-#include "storage/sqlite/codec.hpp"
+#include "storage/sql/codec.hpp"
 
 #include <array>
 #include <string>
 #include <utility>
 
-namespace otad::storage::sqlite {
+namespace otad::storage::sql {
 namespace {
 
 using domain::FileKind;
@@ -26,7 +26,7 @@ Result<Enum> ParseWith(const std::array<Enum, N>& values,
             return value;
         }
     }
-    return InternalError("sqlite: unknown " + std::string(what) + " '" + std::string(text) +
+    return InternalError("storage: unknown " + std::string(what) + " '" + std::string(text) +
                          "' in the database");
 }
 
@@ -190,8 +190,8 @@ Result<FirmwareStatus> ParseFirmwareStatus(int value) {
         case FirmwareStatus::kVerifyFailed:
             return static_cast<FirmwareStatus>(value);
     }
-    return InternalError("sqlite: unknown firmware status " + std::to_string(value) +
+    return InternalError("storage: unknown firmware status " + std::to_string(value) +
                          " in the database");
 }
 
-}  // namespace otad::storage::sqlite
+}  // namespace otad::storage::sql

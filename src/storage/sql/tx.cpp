@@ -1,12 +1,10 @@
 // Accounts and instances.
 
-#include "storage/sqlite/tx.hpp"
-
-#include <sqlite3.h>
+#include "storage/sql/tx.hpp"
 
 #include <utility>
 
-namespace otad::storage::sqlite {
+namespace otad::storage::sql {
 namespace {
 
 using domain::Account;
@@ -21,9 +19,13 @@ constexpr std::string_view kSelectAccountByName =
 constexpr std::string_view kSelectAccounts =
     "SELECT id, name, access_key_id, access_key_secret, enabled, created_ms "
     "FROM accounts ORDER BY id";
+// Inserts with a chosen id, or (the second form) with one the database assigns.
 constexpr std::string_view kInsertAccount =
     "INSERT INTO accounts (id, name, access_key_id, access_key_secret, enabled, created_ms) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id";
+constexpr std::string_view kInsertAccountNewId =
+    "INSERT INTO accounts (name, access_key_id, access_key_secret, enabled, created_ms) "
+    "VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id";
 
 constexpr std::string_view kSelectDefaultInstance =
     "SELECT id, account_id, instance_id, is_default, created_ms "
@@ -33,7 +35,10 @@ constexpr std::string_view kSelectInstance =
     "FROM instances WHERE instance_id = ?2 AND account_id = ?1";
 constexpr std::string_view kInsertInstance =
     "INSERT INTO instances (id, account_id, instance_id, is_default, created_ms) "
-    "VALUES (?1, ?2, ?3, ?4, ?5)";
+    "VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id";
+constexpr std::string_view kInsertInstanceNewId =
+    "INSERT INTO instances (account_id, instance_id, is_default, created_ms) "
+    "VALUES (?1, ?2, ?3, ?4) RETURNING id";
 
 Account ReadAccount(const Statement& stmt) {
     Account account;
@@ -56,13 +61,15 @@ Instance ReadInstance(const Statement& stmt) {
     return instance;
 }
 
-// Binds `id` as ?1, or NULL when it is 0 so that SQLite assigns the next one.
-void BindRowId(Statement& stmt, int64_t id) {
-    if (id == 0) {
-        stmt.BindNull(1);
-    } else {
-        stmt.Bind(1, id);
+// Runs an INSERT ... RETURNING id and returns the id.
+Result<int64_t> RunReturningId(Statement& stmt) {
+    OTA_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) {
+        return InternalError("storage: insert returned no id");
     }
+    int64_t id = stmt.ColumnInt64(0);
+    OTA_TRY(stmt.Run());
+    return id;
 }
 
 Result<std::optional<Account>> FindOneAccount(Connection& db,
@@ -86,10 +93,19 @@ Result<Statement> PrepareScoped(Connection& db, std::string_view sql, const doma
     return stmt;
 }
 
+Result<Statement> PrepareScopedStream(Connection& db,
+                                      std::string_view sql,
+                                      const domain::Scope& scope) {
+    OTA_ASSIGN_OR_RETURN(Statement stmt, db.PrepareStream(sql));
+    stmt.Bind(1, scope.account_id);
+    stmt.Bind(2, scope.instance_id);
+    return stmt;
+}
+
 Result<int64_t> QueryInt(Statement& stmt) {
     OTA_ASSIGN_OR_RETURN(bool row, stmt.Step());
     if (!row) {
-        return InternalError("sqlite: expected one row");
+        return InternalError("storage: expected one row");
     }
     return stmt.ColumnInt64(0);
 }
@@ -102,32 +118,34 @@ Status RunChange(Connection& db, Statement& stmt, ErrorCode not_found) {
     return Ok();
 }
 
-Status RunInsertWithParent(Connection& db,
-                           Statement& stmt,
+Status RunInsertWithParent(Statement& stmt,
                            ErrorCode taken,
                            const std::function<Result<bool>()>& name_taken,
                            ErrorCode parent_missing) {
-    int rc = stmt.StepRaw();
-    if (rc == SQLITE_DONE) {
-        return Ok();
-    }
-    Error error = db.ErrorFrom(rc, "insert");
-    if (IsUniqueViolation(rc)) {
-        OTA_ASSIGN_OR_RETURN(bool is_taken, name_taken());
-        if (is_taken) {
-            error.code = taken;
+    OTA_ASSIGN_OR_RETURN(Violation violation, stmt.RunChecked());
+    switch (violation) {
+        case Violation::kNone:
+            return Ok();
+        case Violation::kUnique: {
+            OTA_ASSIGN_OR_RETURN(bool is_taken, name_taken());
+            if (is_taken) {
+                return MakeError(taken);
+            }
+            return InternalError("storage: insert: uniqueness violated by a generated key");
         }
-    } else if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) {
-        error.code = parent_missing;
+        case Violation::kForeignKey:
+            if (parent_missing != ErrorCode::kInternal) {
+                return MakeError(parent_missing);
+            }
+            return InternalError("storage: insert: foreign key violated");
     }
-    return error;
+    return InternalError("storage: insert: unknown outcome");
 }
 
-Status RunInsert(Connection& db,
-                 Statement& stmt,
+Status RunInsert(Statement& stmt,
                  ErrorCode taken,
                  const std::function<Result<bool>()>& name_taken) {
-    return RunInsertWithParent(db, stmt, taken, name_taken, ErrorCode::kInternal);
+    return RunInsertWithParent(stmt, taken, name_taken, ErrorCode::kInternal);
 }
 
 void BindPage(Statement& stmt, int index, int64_t offset, int64_t limit) {
@@ -135,15 +153,15 @@ void BindPage(Statement& stmt, int index, int64_t offset, int64_t limit) {
     stmt.Bind(index + 1, offset < 0 ? int64_t{0} : offset);
 }
 
-Result<std::optional<Account>> SqliteTx::FindAccountByAccessKey(std::string_view key_id) {
+Result<std::optional<Account>> SqlTx::FindAccountByAccessKey(std::string_view key_id) {
     return FindOneAccount(db_, kSelectAccountByAccessKey, key_id);
 }
 
-Result<std::optional<Account>> SqliteTx::FindAccountByName(std::string_view name) {
+Result<std::optional<Account>> SqlTx::FindAccountByName(std::string_view name) {
     return FindOneAccount(db_, kSelectAccountByName, name);
 }
 
-Result<std::vector<Account>> SqliteTx::ListAccounts() {
+Result<std::vector<Account>> SqlTx::ListAccounts() {
     OTA_ASSIGN_OR_RETURN(Statement stmt, db_.Prepare(kSelectAccounts));
     std::vector<Account> accounts;
     while (true) {
@@ -156,7 +174,7 @@ Result<std::vector<Account>> SqliteTx::ListAccounts() {
     return accounts;
 }
 
-Result<std::optional<Instance>> SqliteTx::FindDefaultInstance(int64_t account_id) {
+Result<std::optional<Instance>> SqlTx::FindDefaultInstance(int64_t account_id) {
     OTA_ASSIGN_OR_RETURN(Statement stmt, db_.Prepare(kSelectDefaultInstance));
     stmt.Bind(1, account_id);
     OTA_ASSIGN_OR_RETURN(bool row, stmt.Step());
@@ -166,8 +184,8 @@ Result<std::optional<Instance>> SqliteTx::FindDefaultInstance(int64_t account_id
     return std::optional<Instance>(ReadInstance(stmt));
 }
 
-Result<std::optional<Instance>> SqliteTx::FindInstance(int64_t account_id,
-                                                       std::string_view instance_id) {
+Result<std::optional<Instance>> SqlTx::FindInstance(int64_t account_id,
+                                                    std::string_view instance_id) {
     OTA_ASSIGN_OR_RETURN(Statement stmt, db_.Prepare(kSelectInstance));
     stmt.Bind(1, account_id);
     stmt.Bind(2, instance_id);
@@ -178,31 +196,40 @@ Result<std::optional<Instance>> SqliteTx::FindInstance(int64_t account_id,
     return std::optional<Instance>(ReadInstance(stmt));
 }
 
-Result<Account> SqliteTx::InsertAccount(const Account& account) {
-    OTA_ASSIGN_OR_RETURN(Statement stmt, db_.Prepare(kInsertAccount));
-    BindRowId(stmt, account.id);
-    stmt.Bind(2, account.name);
-    stmt.Bind(3, account.access_key_id);
-    stmt.Bind(4, account.access_key_secret);
-    stmt.Bind(5, account.enabled);
-    stmt.Bind(6, account.created_ms);
-    OTA_TRY(stmt.Run());
+Result<Account> SqlTx::InsertAccount(const Account& account) {
+    // With a chosen id the parameters start at ?2; without, at ?1.
+    const bool new_id = account.id == 0;
+    OTA_ASSIGN_OR_RETURN(Statement stmt,
+                         db_.Prepare(new_id ? kInsertAccountNewId : kInsertAccount));
+    const int first = new_id ? 1 : 2;
+    if (!new_id) {
+        stmt.Bind(1, account.id);
+    }
+    stmt.Bind(first, account.name);
+    stmt.Bind(first + 1, account.access_key_id);
+    stmt.Bind(first + 2, account.access_key_secret);
+    stmt.Bind(first + 3, account.enabled);
+    stmt.Bind(first + 4, account.created_ms);
     Account inserted = account;
-    inserted.id = db_.LastInsertRowId();
+    OTA_ASSIGN_OR_RETURN(inserted.id, RunReturningId(stmt));
     return inserted;
 }
 
-Result<Instance> SqliteTx::InsertInstance(const Instance& instance) {
-    OTA_ASSIGN_OR_RETURN(Statement stmt, db_.Prepare(kInsertInstance));
-    BindRowId(stmt, instance.id);
-    stmt.Bind(2, instance.account_id);
-    stmt.Bind(3, instance.instance_id);
-    stmt.Bind(4, instance.is_default);
-    stmt.Bind(5, instance.created_ms);
-    OTA_TRY(stmt.Run());
+Result<Instance> SqlTx::InsertInstance(const Instance& instance) {
+    const bool new_id = instance.id == 0;
+    OTA_ASSIGN_OR_RETURN(Statement stmt,
+                         db_.Prepare(new_id ? kInsertInstanceNewId : kInsertInstance));
+    const int first = new_id ? 1 : 2;
+    if (!new_id) {
+        stmt.Bind(1, instance.id);
+    }
+    stmt.Bind(first, instance.account_id);
+    stmt.Bind(first + 1, instance.instance_id);
+    stmt.Bind(first + 2, instance.is_default);
+    stmt.Bind(first + 3, instance.created_ms);
     Instance inserted = instance;
-    inserted.id = db_.LastInsertRowId();
+    OTA_ASSIGN_OR_RETURN(inserted.id, RunReturningId(stmt));
     return inserted;
 }
 
-}  // namespace otad::storage::sqlite
+}  // namespace otad::storage::sql

@@ -9,7 +9,7 @@
 // 0002_management_api.sql). Parsing fails with kInternal: an unknown value means the database holds
 // something this build did not write.
 
-namespace otad::storage::sqlite {
+namespace otad::storage::sql {
 
 std::string_view ToText(domain::JobStatus value);
 std::string_view ToText(domain::JobType value);
@@ -30,4 +30,4 @@ Result<domain::FirmwareStatus> ParseFirmwareStatus(int value);
 Result<domain::GroupType> ParseGroupType(std::string_view text);
 Result<domain::FileKind> ParseFileKind(std::string_view text);
 
-}  // namespace otad::storage::sqlite
+}  // namespace otad::storage::sql

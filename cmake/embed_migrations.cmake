@@ -1,6 +1,10 @@
-# Writes OUT, a C++ source that defines EmbeddedMigrations() from the files in MIGRATIONS_DIR.
+# Writes OUT, a C++ source that defines otad::storage::BACKEND::EmbeddedMigrations() (declared in
+# storage/BACKEND/migrations.hpp) from the files in MIGRATIONS_DIR.
 # Each file must be named NNNN_name.sql; files are applied in the order of their number, and the
 # numbers must run 1, 2, 3, ... without gaps.
+if(NOT BACKEND)
+  message(FATAL_ERROR "BACKEND (sqlite or postgres) is required")
+endif()
 file(GLOB files "${MIGRATIONS_DIR}/*.sql")
 list(SORT files)
 
@@ -28,10 +32,10 @@ if(expected EQUAL 1)
   message(FATAL_ERROR "no migrations found in ${MIGRATIONS_DIR}")
 endif()
 
-set(content "// Generated at build time from src/storage/sqlite/migrations. Do not edit.
-#include \"storage/sqlite/migrations.hpp\"
+set(content "// Generated at build time from src/storage/${BACKEND}/migrations. Do not edit.
+#include \"storage/${BACKEND}/migrations.hpp\"
 
-namespace otad::storage::sqlite {
+namespace otad::storage::${BACKEND} {
 namespace {
 
 constexpr Migration kMigrations[] = {
@@ -41,7 +45,7 @@ ${entries}};
 
 std::span<const Migration> EmbeddedMigrations() { return kMigrations; }
 
-}  // namespace otad::storage::sqlite
+}  // namespace otad::storage::${BACKEND}
 ")
 file(WRITE "${OUT}.tmp" "${content}")
 file(COPY_FILE "${OUT}.tmp" "${OUT}" ONLY_IF_DIFFERENT)

@@ -1,9 +1,7 @@
 // Products, devices and firmware.
 
-#include "storage/sqlite/codec.hpp"
-#include "storage/sqlite/tx.hpp"
-
-#include <sqlite3.h>
+#include "storage/sql/codec.hpp"
+#include "storage/sql/tx.hpp"
 
 #include <functional>
 #include <initializer_list>
@@ -11,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-namespace otad::storage::sqlite {
+namespace otad::storage::sql {
 
 // The columns ReadFirmware reads.
 #define OTA_FIRMWARE_COLUMNS                                                                       \
@@ -320,8 +318,8 @@ Device ReadDevice(const Statement& stmt) {
     return device;
 }
 
-Result<std::optional<Product>> SqliteTx::FindProduct(const Scope& scope,
-                                                     std::string_view product_key) {
+Result<std::optional<Product>> SqlTx::FindProduct(const Scope& scope,
+                                                  std::string_view product_key) {
     OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kSelectProduct, scope));
     stmt.Bind(3, product_key);
     OTA_ASSIGN_OR_RETURN(bool row, stmt.Step());
@@ -331,19 +329,19 @@ Result<std::optional<Product>> SqliteTx::FindProduct(const Scope& scope,
     return std::optional<Product>(ReadProduct(stmt));
 }
 
-Result<bool> SqliteTx::ProductNameExists(const Scope& scope, std::string_view name) {
+Result<bool> SqlTx::ProductNameExists(const Scope& scope, std::string_view name) {
     OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kSelectProductNameExists, scope));
     stmt.Bind(3, name);
     OTA_ASSIGN_OR_RETURN(int64_t exists, QueryInt(stmt));
     return exists != 0;
 }
 
-Result<int64_t> SqliteTx::CountProducts(const Scope& scope) {
+Result<int64_t> SqlTx::CountProducts(const Scope& scope) {
     OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kCountProducts, scope));
     return QueryInt(stmt);
 }
 
-Status SqliteTx::InsertProduct(const Scope& scope, const Product& product) {
+Status SqlTx::InsertProduct(const Scope& scope, const Product& product) {
     OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kInsertProduct, scope));
     stmt.Bind(3, product.product_key);
     stmt.Bind(4, product.product_name);
@@ -361,28 +359,28 @@ Status SqliteTx::InsertProduct(const Scope& scope, const Product& product) {
     stmt.Bind(16, product.publish_auto);
     stmt.Bind(17, product.product_status);
     stmt.Bind(18, product.created_ms);
-    return RunInsert(db_, stmt, ErrorCode::kProductNameExists, [&]() {
+    return RunInsert(stmt, ErrorCode::kProductNameExists, [&]() {
         return ProductNameExists(scope, product.product_name);
     });
 }
 
-Result<std::optional<Device>> SqliteTx::FindDevice(const Scope& scope,
-                                                   std::string_view product_key,
-                                                   std::string_view device_name) {
+Result<std::optional<Device>> SqlTx::FindDevice(const Scope& scope,
+                                                std::string_view product_key,
+                                                std::string_view device_name) {
     OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kSelectDeviceByName, scope));
     stmt.Bind(3, product_key);
     stmt.Bind(4, device_name);
     return FindOneDevice(stmt);
 }
 
-Result<std::optional<Device>> SqliteTx::FindDeviceByIotId(const Scope& scope,
-                                                          std::string_view iot_id) {
+Result<std::optional<Device>> SqlTx::FindDeviceByIotId(const Scope& scope,
+                                                       std::string_view iot_id) {
     OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kSelectDeviceByIotId, scope));
     stmt.Bind(3, iot_id);
     return FindOneDevice(stmt);
 }
 
-Result<std::optional<domain::ScopedDevice>> SqliteTx::FindDeviceAnyScope(
+Result<std::optional<domain::ScopedDevice>> SqlTx::FindDeviceAnyScope(
     std::string_view product_key, std::string_view device_name) {
     OTA_ASSIGN_OR_RETURN(Statement stmt, db_.Prepare(kSelectDeviceAnyScope));
     stmt.Bind(1, product_key);
@@ -398,22 +396,22 @@ Result<std::optional<domain::ScopedDevice>> SqliteTx::FindDeviceAnyScope(
     return std::optional<domain::ScopedDevice>(std::move(found));
 }
 
-Result<int64_t> SqliteTx::ResetPresence() {
+Result<int64_t> SqlTx::ResetPresence() {
     OTA_ASSIGN_OR_RETURN(Statement stmt, db_.Prepare(kResetPresence));
     OTA_TRY(stmt.Run());
     return db_.Changes();
 }
 
-Result<int64_t> SqliteTx::CountDevices(const Scope& scope, std::string_view product_key) {
+Result<int64_t> SqlTx::CountDevices(const Scope& scope, std::string_view product_key) {
     OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kCountDevices, scope));
     stmt.Bind(3, product_key);
     return QueryInt(stmt);
 }
 
-Status SqliteTx::ForEachDevice(const Scope& scope,
-                               std::string_view product_key,
-                               const std::function<Status(const Device&)>& fn) {
-    OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kSelectDevicesOfProduct, scope));
+Status SqlTx::ForEachDevice(const Scope& scope,
+                            std::string_view product_key,
+                            const std::function<Status(const Device&)>& fn) {
+    OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScopedStream(db_, kSelectDevicesOfProduct, scope));
     stmt.Bind(3, product_key);
     // One row at a time: the statement stays open while `fn` runs, so `fn` may issue other
     // queries on this transaction.
@@ -426,7 +424,7 @@ Status SqliteTx::ForEachDevice(const Scope& scope,
     }
 }
 
-Status SqliteTx::InsertDevice(const Scope& scope, const Device& device) {
+Status SqlTx::InsertDevice(const Scope& scope, const Device& device) {
     OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kInsertDevice, scope));
     stmt.Bind(3, device.iot_id);
     stmt.Bind(4, device.product_key);
@@ -440,14 +438,14 @@ Status SqliteTx::InsertDevice(const Scope& scope, const Device& device) {
     stmt.Bind(12, device.modified_ms);
     stmt.Bind(13, device.active_ms);
     stmt.Bind(14, device.online_ms);
-    return RunInsert(db_, stmt, ErrorCode::kDeviceNameExists, [&]() -> Result<bool> {
+    return RunInsert(stmt, ErrorCode::kDeviceNameExists, [&]() -> Result<bool> {
         OTA_ASSIGN_OR_RETURN(auto found, FindDevice(scope, device.product_key, device.device_name));
         return found.has_value();
     });
 }
 
-Result<std::optional<Firmware>> SqliteTx::FindFirmware(const Scope& scope,
-                                                       std::string_view firmware_id) {
+Result<std::optional<Firmware>> SqlTx::FindFirmware(const Scope& scope,
+                                                    std::string_view firmware_id) {
     OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kSelectFirmware, scope));
     stmt.Bind(3, firmware_id);
     OTA_ASSIGN_OR_RETURN(bool row, stmt.Step());
@@ -459,19 +457,19 @@ Result<std::optional<Firmware>> SqliteTx::FindFirmware(const Scope& scope,
     return std::optional<Firmware>(std::move(firmware));
 }
 
-Result<bool> SqliteTx::FirmwareNameExists(const Scope& scope, std::string_view name) {
+Result<bool> SqlTx::FirmwareNameExists(const Scope& scope, std::string_view name) {
     OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kSelectFirmwareNameExists, scope));
     stmt.Bind(3, name);
     OTA_ASSIGN_OR_RETURN(int64_t exists, QueryInt(stmt));
     return exists != 0;
 }
 
-Result<int64_t> SqliteTx::CountFirmware(const Scope& scope) {
+Result<int64_t> SqlTx::CountFirmware(const Scope& scope) {
     OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kCountFirmware, scope));
     return QueryInt(stmt);
 }
 
-Status SqliteTx::InsertFirmware(const Scope& scope, const Firmware& firmware) {
+Status SqlTx::InsertFirmware(const Scope& scope, const Firmware& firmware) {
     OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kInsertFirmware, scope));
     stmt.Bind(3, firmware.firmware_id);
     stmt.Bind(4, firmware.firmware_name);
@@ -491,7 +489,7 @@ Status SqliteTx::InsertFirmware(const Scope& scope, const Firmware& firmware) {
     stmt.Bind(18, firmware.udi);
     stmt.Bind(19, firmware.created_ms);
     stmt.Bind(20, firmware.modified_ms);
-    OTA_TRY(RunInsert(db_, stmt, ErrorCode::kFirmwareNameExists, [&]() {
+    OTA_TRY(RunInsert(stmt, ErrorCode::kFirmwareNameExists, [&]() {
         return FirmwareNameExists(scope, firmware.firmware_name);
     }));
 
@@ -511,11 +509,11 @@ Status SqliteTx::InsertFirmware(const Scope& scope, const Firmware& firmware) {
     return Ok();
 }
 
-Status SqliteTx::UpdateFirmwareStatus(const Scope& scope,
-                                      std::string_view firmware_id,
-                                      domain::FirmwareStatus status,
-                                      int verify_progress,
-                                      int64_t modified_ms) {
+Status SqlTx::UpdateFirmwareStatus(const Scope& scope,
+                                   std::string_view firmware_id,
+                                   domain::FirmwareStatus status,
+                                   int verify_progress,
+                                   int64_t modified_ms) {
     OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kUpdateFirmwareStatus, scope));
     stmt.Bind(3, firmware_id);
     stmt.Bind(4, static_cast<int>(status));
@@ -528,10 +526,10 @@ Status SqliteTx::UpdateFirmwareStatus(const Scope& scope,
     return Ok();
 }
 
-Result<Page<Product>> SqliteTx::ListProducts(const Scope& scope,
-                                             int64_t offset,
-                                             int64_t limit,
-                                             std::vector<int64_t>& device_counts) {
+Result<Page<Product>> SqlTx::ListProducts(const Scope& scope,
+                                          int64_t offset,
+                                          int64_t limit,
+                                          std::vector<int64_t>& device_counts) {
     device_counts.clear();
     Page<Product> page;
     OTA_ASSIGN_OR_RETURN(page.total, CountProducts(scope));
@@ -547,21 +545,20 @@ Result<Page<Product>> SqliteTx::ListProducts(const Scope& scope,
     return page;
 }
 
-Status SqliteTx::UpdateProduct(const Scope& scope, const Product& product) {
+Status SqlTx::UpdateProduct(const Scope& scope, const Product& product) {
     OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kUpdateProduct, scope));
     stmt.Bind(3, product.product_key);
     stmt.Bind(4, product.product_name);
     stmt.Bind(5, product.description);
     // The only unique column the update touches is the name, so a violation means it is taken.
-    OTA_TRY(
-        RunInsert(db_, stmt, ErrorCode::kProductNameExists, []() -> Result<bool> { return true; }));
+    OTA_TRY(RunInsert(stmt, ErrorCode::kProductNameExists, []() -> Result<bool> { return true; }));
     if (db_.Changes() == 0) {
         return MakeError(ErrorCode::kProductNotFound);
     }
     return Ok();
 }
 
-Status SqliteTx::DeleteProduct(const Scope& scope, std::string_view product_key) {
+Status SqlTx::DeleteProduct(const Scope& scope, std::string_view product_key) {
     OTA_ASSIGN_OR_RETURN(bool exists, ScopedExists(db_, scope, kSelectProductExists, product_key));
     if (!exists) {
         return MakeError(ErrorCode::kProductNotFound);
@@ -582,10 +579,10 @@ Status SqliteTx::DeleteProduct(const Scope& scope, std::string_view product_key)
                              kDeleteProduct});
 }
 
-Result<Page<Device>> SqliteTx::ListDevices(const Scope& scope,
-                                           std::string_view product_key,
-                                           int64_t offset,
-                                           int64_t limit) {
+Result<Page<Device>> SqlTx::ListDevices(const Scope& scope,
+                                        std::string_view product_key,
+                                        int64_t offset,
+                                        int64_t limit) {
     Page<Device> page;
     OTA_ASSIGN_OR_RETURN(page.total, CountDevices(scope, product_key));
     if (!PageHasRows(page.total, offset, limit)) {
@@ -598,7 +595,7 @@ Result<Page<Device>> SqliteTx::ListDevices(const Scope& scope,
     return page;
 }
 
-Status SqliteTx::UpdateDevice(const Scope& scope, const Device& device) {
+Status SqlTx::UpdateDevice(const Scope& scope, const Device& device) {
     OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kUpdateDevice, scope));
     stmt.Bind(3, device.iot_id);
     stmt.Bind(4, device.nickname);
@@ -611,7 +608,7 @@ Status SqliteTx::UpdateDevice(const Scope& scope, const Device& device) {
     return RunChange(db_, stmt, ErrorCode::kDeviceNotFound);
 }
 
-Status SqliteTx::DeleteDevice(const Scope& scope, std::string_view iot_id) {
+Status SqlTx::DeleteDevice(const Scope& scope, std::string_view iot_id) {
     OTA_TRY(RunScopedDeletes(
         db_, scope, iot_id, {kDeleteModuleVersionsOfDevice, kDeleteGroupMembersOfDevice}));
     OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kDeleteDevice, scope));
@@ -619,11 +616,11 @@ Status SqliteTx::DeleteDevice(const Scope& scope, std::string_view iot_id) {
     return RunChange(db_, stmt, ErrorCode::kDeviceNotFound);
 }
 
-Result<Page<Firmware>> SqliteTx::ListFirmware(const Scope& scope,
-                                              std::string_view product_key,
-                                              std::string_view dest_version,
-                                              int64_t offset,
-                                              int64_t limit) {
+Result<Page<Firmware>> SqlTx::ListFirmware(const Scope& scope,
+                                           std::string_view product_key,
+                                           std::string_view dest_version,
+                                           int64_t offset,
+                                           int64_t limit) {
     std::string_view select = kSelectFirmwarePage;
     std::string_view count = kCountFirmwarePage;
     if (!product_key.empty() && !dest_version.empty()) {
@@ -670,16 +667,16 @@ Result<Page<Firmware>> SqliteTx::ListFirmware(const Scope& scope,
     return page;
 }
 
-Result<int64_t> SqliteTx::CountFirmwareOfModule(const Scope& scope,
-                                                std::string_view product_key,
-                                                std::string_view module_name) {
+Result<int64_t> SqlTx::CountFirmwareOfModule(const Scope& scope,
+                                             std::string_view product_key,
+                                             std::string_view module_name) {
     OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kCountFirmwareOfModule, scope));
     stmt.Bind(3, product_key);
     stmt.Bind(4, module_name);
     return QueryInt(stmt);
 }
 
-Status SqliteTx::DeleteFirmware(const Scope& scope, std::string_view firmware_id) {
+Status SqlTx::DeleteFirmware(const Scope& scope, std::string_view firmware_id) {
     OTA_ASSIGN_OR_RETURN(bool exists, ScopedExists(db_, scope, kSelectFirmwareExists, firmware_id));
     if (!exists) {
         return MakeError(ErrorCode::kFirmwareNotFound);
@@ -688,4 +685,4 @@ Status SqliteTx::DeleteFirmware(const Scope& scope, std::string_view firmware_id
         db_, scope, firmware_id, {kDeleteTasksOfFirmware, kDeleteJobsOfFirmware, kDeleteFirmware});
 }
 
-}  // namespace otad::storage::sqlite
+}  // namespace otad::storage::sql

@@ -1,7 +1,7 @@
 #pragma once
 
 #include "domain/ports.hpp"
-#include "storage/sqlite/connection.hpp"
+#include "storage/sql/statement.hpp"
 
 #include <functional>
 #include <optional>
@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-namespace otad::storage::sqlite {
+namespace otad::storage::sql {
 
 /// The page of jobs of ListJobsByDevice: ?1 account, ?2 instance, ?3 iot_id, ?4 firmware_id,
 /// ?5 limit, ?6 offset. Declared here so that a test can check its query plan.
@@ -49,6 +49,20 @@ extern const std::string_view kSelectFirmwarePageByProductAndVersion;
 /// scoped query.
 Result<Statement> PrepareScoped(Connection& db, std::string_view sql, const domain::Scope& scope);
 
+/// PrepareScoped for a query read row by row while other statements run (Connection::
+/// PrepareStream).
+Result<Statement> PrepareScopedStream(Connection& db,
+                                      std::string_view sql,
+                                      const domain::Scope& scope);
+
+/// `sqlite_sql` on SQLite, `portable_sql` elsewhere: for the few statements that carry SQLite's
+/// planner hints (INDEXED BY), which other engines do not accept.
+inline std::string_view ForDialect(const Connection& db,
+                                   std::string_view sqlite_sql,
+                                   std::string_view portable_sql) {
+    return db.dialect() == Dialect::kSqlite ? sqlite_sql : portable_sql;
+}
+
 /// Steps a query whose single row holds a single integer (a count, an EXISTS) and returns it.
 Result<int64_t> QueryInt(Statement& stmt);
 
@@ -58,15 +72,11 @@ Status RunChange(Connection& db, Statement& stmt, ErrorCode not_found);
 /// Runs an INSERT (or an UPDATE that may collide). A uniqueness violation becomes `taken` when
 /// `name_taken` confirms that the caller-visible name is the cause; any other violation (a
 /// colliding generated identifier, say) stays an internal error.
-Status RunInsert(Connection& db,
-                 Statement& stmt,
-                 ErrorCode taken,
-                 const std::function<Result<bool>()>& name_taken);
+Status RunInsert(Statement& stmt, ErrorCode taken, const std::function<Result<bool>()>& name_taken);
 
 /// Runs an INSERT whose row refers to a parent through a foreign key: like RunInsert, and a
 /// violated foreign key becomes `parent_missing`.
-Status RunInsertWithParent(Connection& db,
-                           Statement& stmt,
+Status RunInsertWithParent(Statement& stmt,
                            ErrorCode taken,
                            const std::function<Result<bool>()>& name_taken,
                            ErrorCode parent_missing);
@@ -104,9 +114,9 @@ Status CollectRows(Statement& stmt, std::vector<T>& out, Read read) {
 /// A transaction on one connection. The store opens and ends the SQL transaction around it;
 /// reads run as well on a reader connection (which refuses writes), writes only on the writer.
 /// Every method filters by its Scope's account and instance.
-class SqliteTx final : public domain::WriteTx {
+class SqlTx final : public domain::WriteTx {
   public:
-    explicit SqliteTx(Connection& connection) : db_(connection) {}
+    explicit SqlTx(Connection& connection) : db_(connection) {}
 
     Result<std::optional<domain::Account>> FindAccountByAccessKey(std::string_view key_id) override;
     Result<std::optional<domain::Account>> FindAccountByName(std::string_view name) override;
@@ -322,4 +332,4 @@ class SqliteTx final : public domain::WriteTx {
     Connection& db_;
 };
 
-}  // namespace otad::storage::sqlite
+}  // namespace otad::storage::sql

@@ -1,13 +1,13 @@
 // Batch registrations, apply ids, and stored files.
 
-#include "storage/sqlite/codec.hpp"
-#include "storage/sqlite/tx.hpp"
+#include "storage/sql/codec.hpp"
+#include "storage/sql/tx.hpp"
 
 #include <string>
 #include <utility>
 #include <vector>
 
-namespace otad::storage::sqlite {
+namespace otad::storage::sql {
 namespace {
 
 using domain::BatchRegistration;
@@ -107,8 +107,9 @@ void BindRegistration(Statement& stmt, const BatchRegistration& r) {
 
 }  // namespace
 
-Result<std::optional<BatchRegistration>> SqliteTx::FindBatchRegistration(
-    const Scope& scope, std::string_view product_key, int64_t apply_id) {
+Result<std::optional<BatchRegistration>> SqlTx::FindBatchRegistration(const Scope& scope,
+                                                                      std::string_view product_key,
+                                                                      int64_t apply_id) {
     BatchRegistration r;
     {
         OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kSelectRegistration, scope));
@@ -137,7 +138,7 @@ Result<std::optional<BatchRegistration>> SqliteTx::FindBatchRegistration(
     return std::optional<BatchRegistration>(std::move(r));
 }
 
-Status SqliteTx::StoreRegistrationNames(const BatchRegistration& r) {
+Status SqlTx::StoreRegistrationNames(const BatchRegistration& r) {
     {
         OTA_ASSIGN_OR_RETURN(Statement stmt, db_.Prepare(kDeleteRegistrationNames));
         stmt.Bind(1, r.apply_id);
@@ -158,13 +159,12 @@ Status SqliteTx::StoreRegistrationNames(const BatchRegistration& r) {
     return Ok();
 }
 
-Status SqliteTx::InsertBatchRegistration(const Scope& scope, const BatchRegistration& r) {
+Status SqlTx::InsertBatchRegistration(const Scope& scope, const BatchRegistration& r) {
     OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kInsertRegistration, scope));
     BindRegistration(stmt, r);
     // A taken apply id stays kInternal (ids come from NextApplyId); a product that is not in
     // the scope violates the foreign key.
     OTA_TRY(RunInsertWithParent(
-        db_,
         stmt,
         ErrorCode::kInternal,
         []() -> Result<bool> { return false; },
@@ -172,7 +172,7 @@ Status SqliteTx::InsertBatchRegistration(const Scope& scope, const BatchRegistra
     return StoreRegistrationNames(r);
 }
 
-Status SqliteTx::UpdateBatchRegistration(const Scope& scope, const BatchRegistration& r) {
+Status SqlTx::UpdateBatchRegistration(const Scope& scope, const BatchRegistration& r) {
     // Sets count, status, both name lists and modified_ms of the record found by scope,
     // product_key and apply_id; created_ms is not changed.
     OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kUpdateRegistration, scope));
@@ -181,7 +181,7 @@ Status SqliteTx::UpdateBatchRegistration(const Scope& scope, const BatchRegistra
     return StoreRegistrationNames(r);
 }
 
-Result<int64_t> SqliteTx::NextApplyId() {
+Result<int64_t> SqlTx::NextApplyId() {
     // A counter row rather than MAX(apply_id) + 1, so that an id is never handed out twice even
     // when the registration that used it is deleted with its product.
     OTA_ASSIGN_OR_RETURN(Statement stmt, db_.Prepare(kNextApplyId));
@@ -192,8 +192,7 @@ Result<int64_t> SqliteTx::NextApplyId() {
     return id;
 }
 
-Result<std::optional<StoredFile>> SqliteTx::FindFile(const Scope& scope,
-                                                     std::string_view object_key) {
+Result<std::optional<StoredFile>> SqlTx::FindFile(const Scope& scope, std::string_view object_key) {
     std::vector<StoredFile> files;
     OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kSelectFile, scope));
     stmt.Bind(3, object_key);
@@ -204,7 +203,7 @@ Result<std::optional<StoredFile>> SqliteTx::FindFile(const Scope& scope,
     return std::optional<StoredFile>(std::move(files.front()));
 }
 
-Result<std::optional<std::pair<Scope, StoredFile>>> SqliteTx::FindFileAnyScope(
+Result<std::optional<std::pair<Scope, StoredFile>>> SqlTx::FindFileAnyScope(
     std::string_view object_key) {
     std::vector<std::pair<Scope, StoredFile>> files;
     OTA_ASSIGN_OR_RETURN(Statement stmt, db_.Prepare(kSelectFileAnyScope));
@@ -216,14 +215,14 @@ Result<std::optional<std::pair<Scope, StoredFile>>> SqliteTx::FindFileAnyScope(
     return std::optional<std::pair<Scope, StoredFile>>(std::move(files.front()));
 }
 
-Result<bool> SqliteTx::BlobInUse(std::string_view sha256) {
+Result<bool> SqlTx::BlobInUse(std::string_view sha256) {
     OTA_ASSIGN_OR_RETURN(Statement stmt, db_.Prepare(kSelectBlobInUse));
     stmt.Bind(1, sha256);
     OTA_ASSIGN_OR_RETURN(int64_t used, QueryInt(stmt));
     return used != 0;
 }
 
-Status SqliteTx::InsertFile(const Scope& scope, const StoredFile& file) {
+Status SqlTx::InsertFile(const Scope& scope, const StoredFile& file) {
     OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kInsertFile, scope));
     stmt.Bind(3, file.object_key);
     stmt.Bind(4, ToText(file.kind));
@@ -237,7 +236,7 @@ Status SqliteTx::InsertFile(const Scope& scope, const StoredFile& file) {
     return stmt.Run();
 }
 
-Status SqliteTx::UpdateFile(const Scope& scope, const StoredFile& file) {
+Status SqlTx::UpdateFile(const Scope& scope, const StoredFile& file) {
     OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kUpdateFile, scope));
     stmt.Bind(3, file.object_key);
     stmt.Bind(4, file.size);
@@ -248,14 +247,14 @@ Status SqliteTx::UpdateFile(const Scope& scope, const StoredFile& file) {
     return RunChange(db_, stmt, ErrorCode::kFileNotFound);
 }
 
-Status SqliteTx::DeleteFile(const Scope& scope, std::string_view object_key) {
+Status SqlTx::DeleteFile(const Scope& scope, std::string_view object_key) {
     OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kDeleteFile, scope));
     stmt.Bind(3, object_key);
     return RunChange(db_, stmt, ErrorCode::kFileNotFound);
 }
 
-Result<std::vector<std::pair<Scope, StoredFile>>> SqliteTx::ListExpiredFiles(int64_t before_ms,
-                                                                             int64_t limit) {
+Result<std::vector<std::pair<Scope, StoredFile>>> SqlTx::ListExpiredFiles(int64_t before_ms,
+                                                                          int64_t limit) {
     // Forms never used first, then uploads never referenced, each oldest first.
     std::vector<std::pair<Scope, StoredFile>> expired;
     for (std::string_view sql : {kSelectExpiredForms, kSelectExpiredUploads}) {
@@ -271,4 +270,4 @@ Result<std::vector<std::pair<Scope, StoredFile>>> SqliteTx::ListExpiredFiles(int
     return expired;
 }
 
-}  // namespace otad::storage::sqlite
+}  // namespace otad::storage::sql

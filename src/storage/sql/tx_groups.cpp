@@ -1,16 +1,14 @@
 // Modules, module versions, and device groups.
 
-#include "storage/sqlite/codec.hpp"
-#include "storage/sqlite/tx.hpp"
-
-#include <sqlite3.h>
+#include "storage/sql/codec.hpp"
+#include "storage/sql/tx.hpp"
 
 #include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
 
-namespace otad::storage::sqlite {
+namespace otad::storage::sql {
 namespace {
 
 using domain::Device;
@@ -21,8 +19,9 @@ using domain::ModuleVersion;
 using domain::Page;
 using domain::Scope;
 
-// Module names compare ignoring ASCII case through the primary key's NOCASE collation; the
-// updates and deletes also require the exact name, as UpdateModule's contract says.
+// Module names are unique per product ignoring ASCII letter case (lower() folds exactly A-Z in
+// both engines for these names); updates and deletes require the exact name, as UpdateModule's
+// contract says. A product has few modules: the product's range of the key is scanned.
 constexpr std::string_view kSelectModules =
     "SELECT product_key, module_name, alias_name, module_desc, created_ms, modified_ms "
     "FROM modules WHERE account_id = ?1 AND instance_id = ?2 AND product_key = ?3 "
@@ -30,7 +29,7 @@ constexpr std::string_view kSelectModules =
 constexpr std::string_view kSelectModule =
     "SELECT product_key, module_name, alias_name, module_desc, created_ms, modified_ms "
     "FROM modules WHERE account_id = ?1 AND instance_id = ?2 AND product_key = ?3 "
-    "  AND module_name = ?4 COLLATE NOCASE";
+    "  AND lower(module_name) = lower(?4)";
 constexpr std::string_view kInsertModule =
     "INSERT INTO modules (account_id, instance_id, product_key, module_name, alias_name, "
     "    module_desc, created_ms, modified_ms) "
@@ -38,10 +37,10 @@ constexpr std::string_view kInsertModule =
 constexpr std::string_view kUpdateModule =
     "UPDATE modules SET alias_name = ?5, module_desc = ?6, modified_ms = ?7 "
     "WHERE account_id = ?1 AND instance_id = ?2 AND product_key = ?3 "
-    "  AND module_name = ?4 COLLATE NOCASE AND module_name = ?4";
+    "  AND module_name = ?4";
 constexpr std::string_view kDeleteModule =
     "DELETE FROM modules WHERE account_id = ?1 AND instance_id = ?2 AND product_key = ?3 "
-    "  AND module_name = ?4 COLLATE NOCASE AND module_name = ?4";
+    "  AND module_name = ?4";
 
 constexpr std::string_view kSelectModuleVersionPage =
     "SELECT iot_id, product_key, device_name, module_name, version, modified_ms "
@@ -74,10 +73,12 @@ constexpr std::string_view kInsertGroup =
     "    group_type, dynamic_expression, super_group_id, created_ms) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
 // ListGroups walks the scope's groups in page order (groups_by_created) and filters each row:
-// ?3 a fragment of the name ('' = any; instr, so case-sensitive and free of LIKE wildcards),
+// ?3 a fragment of the name ('' = any; found by replace(), which both engines have, so
+// case-sensitive and free of LIKE wildcards),
 // ?4 the parent ('' = any), ?5/?6 the types wanted.
-#define OTA_GROUP_FILTER                                                                     \
-    "WHERE account_id = ?1 AND instance_id = ?2 AND (?3 = '' OR instr(group_name, ?3) > 0) " \
+#define OTA_GROUP_FILTER                                                                         \
+    "WHERE account_id = ?1 AND instance_id = ?2 AND (?3 = '' OR replace(group_name, ?3, '') <> " \
+    "group_name) "                                                                               \
     "  AND (?4 = '' OR super_group_id = ?4) AND group_type IN (?5, ?6) "
 constexpr std::string_view kSelectGroupPage =
     "SELECT group_id, group_name, group_desc, group_type, dynamic_expression, super_group_id, "
@@ -106,8 +107,8 @@ constexpr std::string_view kSelectIsGroupMember =
     "               WHERE account_id = ?1 AND instance_id = ?2 AND group_id = ?3 "
     "                 AND iot_id = ?4)";
 constexpr std::string_view kInsertGroupMember =
-    "INSERT OR IGNORE INTO group_members (account_id, instance_id, group_id, iot_id) "
-    "VALUES (?1, ?2, ?3, ?4)";
+    "INSERT INTO group_members (account_id, instance_id, group_id, iot_id) "
+    "VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING";
 // The members in iot_id order (the primary key), each device found by its unique key.
 constexpr std::string_view kSelectGroupMembers =
     "SELECT d.iot_id, d.product_key, d.device_name, d.device_secret, d.nickname, d.status, "
@@ -164,8 +165,7 @@ Result<int64_t> ScopedCount(Connection& db,
 
 }  // namespace
 
-Result<std::vector<Module>> SqliteTx::ListModules(const Scope& scope,
-                                                  std::string_view product_key) {
+Result<std::vector<Module>> SqlTx::ListModules(const Scope& scope, std::string_view product_key) {
     std::vector<Module> modules;
     OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kSelectModules, scope));
     stmt.Bind(3, product_key);
@@ -173,9 +173,9 @@ Result<std::vector<Module>> SqliteTx::ListModules(const Scope& scope,
     return modules;
 }
 
-Result<std::optional<Module>> SqliteTx::FindModule(const Scope& scope,
-                                                   std::string_view product_key,
-                                                   std::string_view module_name) {
+Result<std::optional<Module>> SqlTx::FindModule(const Scope& scope,
+                                                std::string_view product_key,
+                                                std::string_view module_name) {
     std::vector<Module> modules;
     OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kSelectModule, scope));
     stmt.Bind(3, product_key);
@@ -187,7 +187,7 @@ Result<std::optional<Module>> SqliteTx::FindModule(const Scope& scope,
     return std::optional<Module>(std::move(modules.front()));
 }
 
-Status SqliteTx::InsertModule(const Scope& scope, const Module& module) {
+Status SqlTx::InsertModule(const Scope& scope, const Module& module) {
     OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kInsertModule, scope));
     stmt.Bind(3, module.product_key);
     stmt.Bind(4, module.module_name);
@@ -198,14 +198,13 @@ Status SqliteTx::InsertModule(const Scope& scope, const Module& module) {
     // The primary key is the only unique constraint: a violation is a name clash. A missing
     // product violates the foreign key.
     return RunInsertWithParent(
-        db_,
         stmt,
         ErrorCode::kModuleNameExists,
         []() -> Result<bool> { return true; },
         ErrorCode::kProductNotFound);
 }
 
-Status SqliteTx::UpdateModule(const Scope& scope, const Module& module) {
+Status SqlTx::UpdateModule(const Scope& scope, const Module& module) {
     OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kUpdateModule, scope));
     stmt.Bind(3, module.product_key);
     stmt.Bind(4, module.module_name);
@@ -215,9 +214,9 @@ Status SqliteTx::UpdateModule(const Scope& scope, const Module& module) {
     return RunChange(db_, stmt, ErrorCode::kModuleNotFound);
 }
 
-Status SqliteTx::DeleteModule(const Scope& scope,
-                              std::string_view product_key,
-                              std::string_view module_name) {
+Status SqlTx::DeleteModule(const Scope& scope,
+                           std::string_view product_key,
+                           std::string_view module_name) {
     // Like UpdateModule, the exact name. The devices' reported versions of the module stay:
     // they are what the devices said, and go with the devices.
     OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kDeleteModule, scope));
@@ -226,10 +225,10 @@ Status SqliteTx::DeleteModule(const Scope& scope,
     return RunChange(db_, stmt, ErrorCode::kModuleNotFound);
 }
 
-Result<Page<ModuleVersion>> SqliteTx::ListModuleVersions(const Scope& scope,
-                                                         std::string_view iot_id,
-                                                         int64_t offset,
-                                                         int64_t limit) {
+Result<Page<ModuleVersion>> SqlTx::ListModuleVersions(const Scope& scope,
+                                                      std::string_view iot_id,
+                                                      int64_t offset,
+                                                      int64_t limit) {
     Page<ModuleVersion> page;
     OTA_ASSIGN_OR_RETURN(page.total, ScopedCount(db_, scope, kCountModuleVersions, iot_id));
     if (!PageHasRows(page.total, offset, limit)) {
@@ -242,9 +241,9 @@ Result<Page<ModuleVersion>> SqliteTx::ListModuleVersions(const Scope& scope,
     return page;
 }
 
-Result<std::optional<ModuleVersion>> SqliteTx::FindModuleVersion(const Scope& scope,
-                                                                 std::string_view iot_id,
-                                                                 std::string_view module_name) {
+Result<std::optional<ModuleVersion>> SqlTx::FindModuleVersion(const Scope& scope,
+                                                              std::string_view iot_id,
+                                                              std::string_view module_name) {
     std::vector<ModuleVersion> versions;
     OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kSelectModuleVersion, scope));
     stmt.Bind(3, iot_id);
@@ -256,7 +255,7 @@ Result<std::optional<ModuleVersion>> SqliteTx::FindModuleVersion(const Scope& sc
     return std::optional<ModuleVersion>(std::move(versions.front()));
 }
 
-Status SqliteTx::UpsertModuleVersion(const Scope& scope, const ModuleVersion& version) {
+Status SqlTx::UpsertModuleVersion(const Scope& scope, const ModuleVersion& version) {
     OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kUpsertModuleVersion, scope));
     stmt.Bind(3, version.iot_id);
     stmt.Bind(4, version.module_name);
@@ -266,14 +265,13 @@ Status SqliteTx::UpsertModuleVersion(const Scope& scope, const ModuleVersion& ve
     stmt.Bind(8, version.modified_ms);
     // The row needs a device of the scope (foreign key): kDeviceNotFound otherwise.
     return RunInsertWithParent(
-        db_,
         stmt,
         ErrorCode::kInternal,
         []() -> Result<bool> { return false; },
         ErrorCode::kDeviceNotFound);
 }
 
-Result<std::optional<Group>> SqliteTx::FindGroup(const Scope& scope, std::string_view group_id) {
+Result<std::optional<Group>> SqlTx::FindGroup(const Scope& scope, std::string_view group_id) {
     std::vector<Group> groups;
     OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kSelectGroup, scope));
     stmt.Bind(3, group_id);
@@ -284,18 +282,18 @@ Result<std::optional<Group>> SqliteTx::FindGroup(const Scope& scope, std::string
     return std::optional<Group>(std::move(groups.front()));
 }
 
-Result<bool> SqliteTx::GroupNameExists(const Scope& scope, std::string_view group_name) {
+Result<bool> SqlTx::GroupNameExists(const Scope& scope, std::string_view group_name) {
     OTA_ASSIGN_OR_RETURN(int64_t exists,
                          ScopedCount(db_, scope, kSelectGroupNameExists, group_name));
     return exists != 0;
 }
 
-Result<Page<Group>> SqliteTx::ListGroups(const Scope& scope,
-                                         std::string_view name_fragment,
-                                         std::string_view super_group_id,
-                                         const std::vector<GroupType>& types,
-                                         int64_t offset,
-                                         int64_t limit) {
+Result<Page<Group>> SqlTx::ListGroups(const Scope& scope,
+                                      std::string_view name_fragment,
+                                      std::string_view super_group_id,
+                                      const std::vector<GroupType>& types,
+                                      int64_t offset,
+                                      int64_t limit) {
     auto wants = [&](GroupType type) {
         return types.empty() || std::find(types.begin(), types.end(), type) != types.end();
     };
@@ -329,23 +327,23 @@ Result<Page<Group>> SqliteTx::ListGroups(const Scope& scope,
     return page;
 }
 
-Result<int64_t> SqliteTx::CountGroups(const Scope& scope) {
+Result<int64_t> SqlTx::CountGroups(const Scope& scope) {
     OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kCountGroups, scope));
     return QueryInt(stmt);
 }
 
-Result<int64_t> SqliteTx::CountSubGroups(const Scope& scope, std::string_view group_id) {
+Result<int64_t> SqlTx::CountSubGroups(const Scope& scope, std::string_view group_id) {
     return ScopedCount(db_, scope, kCountSubGroups, group_id);
 }
 
-Result<int64_t> SqliteTx::CountGroupMembers(const Scope& scope, std::string_view group_id) {
+Result<int64_t> SqlTx::CountGroupMembers(const Scope& scope, std::string_view group_id) {
     return ScopedCount(db_, scope, kCountGroupMembers, group_id);
 }
 
-Status SqliteTx::ForEachGroupMember(const Scope& scope,
-                                    std::string_view group_id,
-                                    const std::function<Status(const Device&)>& fn) {
-    OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kSelectGroupMembers, scope));
+Status SqlTx::ForEachGroupMember(const Scope& scope,
+                                 std::string_view group_id,
+                                 const std::function<Status(const Device&)>& fn) {
+    OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScopedStream(db_, kSelectGroupMembers, scope));
     stmt.Bind(3, group_id);
     // One row at a time, like ForEachDevice.
     while (true) {
@@ -357,13 +355,13 @@ Status SqliteTx::ForEachGroupMember(const Scope& scope,
     }
 }
 
-Result<int64_t> SqliteTx::CountGroupsOfDevice(const Scope& scope, std::string_view iot_id) {
+Result<int64_t> SqlTx::CountGroupsOfDevice(const Scope& scope, std::string_view iot_id) {
     return ScopedCount(db_, scope, kCountGroupsOfDevice, iot_id);
 }
 
-Result<bool> SqliteTx::IsGroupMember(const Scope& scope,
-                                     std::string_view group_id,
-                                     std::string_view iot_id) {
+Result<bool> SqlTx::IsGroupMember(const Scope& scope,
+                                  std::string_view group_id,
+                                  std::string_view iot_id) {
     OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kSelectIsGroupMember, scope));
     stmt.Bind(3, group_id);
     stmt.Bind(4, iot_id);
@@ -371,7 +369,7 @@ Result<bool> SqliteTx::IsGroupMember(const Scope& scope,
     return member != 0;
 }
 
-Status SqliteTx::InsertGroup(const Scope& scope, const Group& group) {
+Status SqlTx::InsertGroup(const Scope& scope, const Group& group) {
     OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kInsertGroup, scope));
     stmt.Bind(3, group.group_id);
     stmt.Bind(4, group.group_name);
@@ -380,12 +378,12 @@ Status SqliteTx::InsertGroup(const Scope& scope, const Group& group) {
     stmt.Bind(7, group.dynamic_expression);
     stmt.Bind(8, group.super_group_id);
     stmt.Bind(9, group.created_ms);
-    return RunInsert(db_, stmt, ErrorCode::kGroupNameExists, [&]() {
+    return RunInsert(stmt, ErrorCode::kGroupNameExists, [&]() {
         return GroupNameExists(scope, group.group_name);
     });
 }
 
-Status SqliteTx::DeleteGroup(const Scope& scope, std::string_view group_id) {
+Status SqlTx::DeleteGroup(const Scope& scope, std::string_view group_id) {
     {
         OTA_ASSIGN_OR_RETURN(Statement members, PrepareScoped(db_, kDeleteGroupMembers, scope));
         members.Bind(3, group_id);
@@ -396,24 +394,26 @@ Status SqliteTx::DeleteGroup(const Scope& scope, std::string_view group_id) {
     return RunChange(db_, stmt, ErrorCode::kGroupNotFound);
 }
 
-Result<bool> SqliteTx::AddGroupMember(const Scope& scope,
-                                      std::string_view group_id,
-                                      std::string_view iot_id) {
+Result<bool> SqlTx::AddGroupMember(const Scope& scope,
+                                   std::string_view group_id,
+                                   std::string_view iot_id) {
     OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kInsertGroupMember, scope));
     stmt.Bind(3, group_id);
     stmt.Bind(4, iot_id);
-    int rc = stmt.StepRaw();
-    if (rc == SQLITE_DONE) {
-        // OR IGNORE: no change when the device already was a member.
-        return db_.Changes() > 0;
+    OTA_ASSIGN_OR_RETURN(Violation violation, stmt.RunChecked());
+    switch (violation) {
+        case Violation::kNone:
+            // DO NOTHING: no change when the device already was a member.
+            return db_.Changes() > 0;
+        case Violation::kForeignKey: {
+            // The group or the device is not in the scope; say which.
+            OTA_ASSIGN_OR_RETURN(auto group, FindGroup(scope, group_id));
+            return MakeError(group ? ErrorCode::kDeviceNotFound : ErrorCode::kGroupNotFound);
+        }
+        case Violation::kUnique:
+            break;
     }
-    Error error = db_.ErrorFrom(rc, "insert");
-    if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) {
-        // The group or the device is not in the scope; say which.
-        OTA_ASSIGN_OR_RETURN(auto group, FindGroup(scope, group_id));
-        error.code = group ? ErrorCode::kDeviceNotFound : ErrorCode::kGroupNotFound;
-    }
-    return error;
+    return InternalError("storage: group member insert: unexpected uniqueness violation");
 }
 
-}  // namespace otad::storage::sqlite
+}  // namespace otad::storage::sql

@@ -1,7 +1,7 @@
 // Jobs and tasks.
 
-#include "storage/sqlite/codec.hpp"
-#include "storage/sqlite/tx.hpp"
+#include "storage/sql/codec.hpp"
+#include "storage/sql/tx.hpp"
 
 #include <algorithm>
 #include <iterator>
@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-namespace otad::storage::sqlite {
+namespace otad::storage::sql {
 
 // The columns ReadJob reads.
 #define OTA_JOB_COLUMNS                                                                          \
@@ -70,24 +70,32 @@ const std::string_view kCountTasksByStatus =
     "WHERE account_id = ?1 AND instance_id = ?2 AND job_id = ?3 GROUP BY status";
 // ListTasksByJobAndDevices, one name at a time: ?3 job_id, ?4 device_name, ?5 status or NULL.
 // Several tasks of one job may carry the same name (a device deleted and created again); they
-// come in the job's list order. INDEXED BY: without it the planner prefers tasks_by_job, which
-// needs no sort but walks every task of the job for each name.
+// come in the job's list order. INDEXED BY (SQLite): without it SQLite's planner prefers
+// tasks_by_job, which needs no sort but walks every task of the job for each name.
+#define OTA_TASKS_OF_JOB_AND_DEVICE(index_hint)                                        \
+    "SELECT " OTA_TASK_COLUMNS "FROM tasks " index_hint                                \
+    "WHERE account_id = ?1 AND instance_id = ?2 AND job_id = ?3 AND device_name = ?4 " \
+    "  AND (?5 IS NULL OR status = ?5) "                                               \
+    "ORDER BY created_ms, task_id"
 const std::string_view kSelectTasksOfJobAndDevice =
-    "SELECT " OTA_TASK_COLUMNS
-    "FROM tasks INDEXED BY tasks_by_job_device "
-    "WHERE account_id = ?1 AND instance_id = ?2 AND job_id = ?3 AND device_name = ?4 "
-    "  AND (?5 IS NULL OR status = ?5) "
-    "ORDER BY created_ms, task_id";
+    OTA_TASKS_OF_JOB_AND_DEVICE("INDEXED BY tasks_by_job_device ");
+const std::string_view kSelectTasksOfJobAndDevicePortable = OTA_TASKS_OF_JOB_AND_DEVICE("");
+#undef OTA_TASKS_OF_JOB_AND_DEVICE
 // ForEachTaskOfJob walks tasks_by_job_task, whose key no update of a task changes, so writes
 // made by the callback do not move the cursor; the status is checked on each row as it is
-// reached. INDEXED BY pins that index: a plan over tasks_by_job_status would sort first and
-// hand out rows as they were before the callback changed them. Unused status slots are NULL.
+// reached. INDEXED BY pins that index on SQLite: a plan over tasks_by_job_status would sort
+// first and hand out rows as they were before the callback changed them. (PostgreSQL reads the
+// rows through a cursor over the transaction's snapshot, as they were when the walk began; the
+// callbacks change only the task they are handed.) Unused status slots are NULL.
+#define OTA_TASKS_OF_JOB_BY_TASK_ID(index_hint)                   \
+    "SELECT " OTA_TASK_COLUMNS "FROM tasks " index_hint           \
+    "WHERE account_id = ?1 AND instance_id = ?2 AND job_id = ?3 " \
+    "  AND status IN (?4, ?5, ?6, ?7, ?8, ?9, ?10) "              \
+    "ORDER BY task_id"
 const std::string_view kSelectTasksOfJobByTaskId =
-    "SELECT " OTA_TASK_COLUMNS
-    "FROM tasks INDEXED BY tasks_by_job_task "
-    "WHERE account_id = ?1 AND instance_id = ?2 AND job_id = ?3 "
-    "  AND status IN (?4, ?5, ?6, ?7, ?8, ?9, ?10) "
-    "ORDER BY task_id";
+    OTA_TASKS_OF_JOB_BY_TASK_ID("INDEXED BY tasks_by_job_task ");
+const std::string_view kSelectTasksOfJobByTaskIdPortable = OTA_TASKS_OF_JOB_BY_TASK_ID("");
+#undef OTA_TASKS_OF_JOB_BY_TASK_ID
 
 // What batch creation needs of each device of a product, in iot_id order (devices_by_product):
 // the version of the module (a module_versions key lookup, only for a module other than
@@ -346,7 +354,7 @@ Result<Task> ReadTask(const Statement& stmt) {
 
 }  // namespace
 
-Status SqliteTx::LoadJobChildren(Job& job) {
+Status SqlTx::LoadJobChildren(Job& job) {
     OTA_ASSIGN_OR_RETURN(Statement tags, db_.Prepare(kSelectJobTags));
     tags.Bind(1, job.job_id);
     while (true) {
@@ -368,7 +376,7 @@ Status SqliteTx::LoadJobChildren(Job& job) {
     return Ok();
 }
 
-Status SqliteTx::StoreJobChildren(const Job& job) {
+Status SqlTx::StoreJobChildren(const Job& job) {
     for (std::string_view sql : {kDeleteJobTags, kDeleteJobSrcVersions}) {
         OTA_ASSIGN_OR_RETURN(Statement stmt, db_.Prepare(sql));
         stmt.Bind(1, job.job_id);
@@ -394,7 +402,7 @@ Status SqliteTx::StoreJobChildren(const Job& job) {
     return Ok();
 }
 
-Result<std::optional<Job>> SqliteTx::FindJob(const Scope& scope, std::string_view job_id) {
+Result<std::optional<Job>> SqlTx::FindJob(const Scope& scope, std::string_view job_id) {
     OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kSelectJob, scope));
     stmt.Bind(3, job_id);
     OTA_ASSIGN_OR_RETURN(bool row, stmt.Step());
@@ -406,11 +414,11 @@ Result<std::optional<Job>> SqliteTx::FindJob(const Scope& scope, std::string_vie
     return std::optional<Job>(std::move(job));
 }
 
-Result<Page<Job>> SqliteTx::ListJobsByDevice(const Scope& scope,
-                                             std::string_view iot_id,
-                                             std::string_view firmware_id,
-                                             int64_t offset,
-                                             int64_t limit) {
+Result<Page<Job>> SqlTx::ListJobsByDevice(const Scope& scope,
+                                          std::string_view iot_id,
+                                          std::string_view firmware_id,
+                                          int64_t offset,
+                                          int64_t limit) {
     Page<Job> page;
     if (limit <= 0) {
         limit = 0;
@@ -444,7 +452,7 @@ Result<Page<Job>> SqliteTx::ListJobsByDevice(const Scope& scope,
     return page;
 }
 
-Status SqliteTx::InsertJob(const Scope& scope, const Job& job) {
+Status SqlTx::InsertJob(const Scope& scope, const Job& job) {
     OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kInsertJob, scope));
     stmt.Bind(3, job.job_id);
     stmt.Bind(4, job.firmware_id);
@@ -481,12 +489,12 @@ Status SqliteTx::InsertJob(const Scope& scope, const Job& job) {
     return StoreJobChildren(job);
 }
 
-Status SqliteTx::UpdateJobStatus(const Scope& scope,
-                                 std::string_view job_id,
-                                 domain::JobStatus status,
-                                 int64_t start_ms,
-                                 int64_t end_ms,
-                                 int64_t modified_ms) {
+Status SqlTx::UpdateJobStatus(const Scope& scope,
+                              std::string_view job_id,
+                              domain::JobStatus status,
+                              int64_t start_ms,
+                              int64_t end_ms,
+                              int64_t modified_ms) {
     OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kUpdateJobStatus, scope));
     stmt.Bind(3, job_id);
     stmt.Bind(4, ToText(status));
@@ -500,8 +508,8 @@ Status SqliteTx::UpdateJobStatus(const Scope& scope,
     return Ok();
 }
 
-Result<std::vector<Task>> SqliteTx::ListUnfinishedTasksOfDevice(const Scope& scope,
-                                                                std::string_view iot_id) {
+Result<std::vector<Task>> SqlTx::ListUnfinishedTasksOfDevice(const Scope& scope,
+                                                             std::string_view iot_id) {
     OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kSelectUnfinishedTasksOfDevice, scope));
     stmt.Bind(3, iot_id);
     std::vector<Task> tasks;
@@ -516,7 +524,7 @@ Result<std::vector<Task>> SqliteTx::ListUnfinishedTasksOfDevice(const Scope& sco
     return tasks;
 }
 
-Result<std::optional<Task>> SqliteTx::FindTask(const Scope& scope, std::string_view task_id) {
+Result<std::optional<Task>> SqlTx::FindTask(const Scope& scope, std::string_view task_id) {
     OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kSelectTask, scope));
     stmt.Bind(3, task_id);
     OTA_ASSIGN_OR_RETURN(bool row, stmt.Step());
@@ -577,7 +585,7 @@ std::string_view InsertTasksSql() {
 
 }  // namespace
 
-Status SqliteTx::InsertTasks(const Scope& scope, const std::vector<Task>& tasks) {
+Status SqlTx::InsertTasks(const Scope& scope, const std::vector<Task>& tasks) {
     // Inserting in (job_id, iot_id) order makes the inserts into the (job_id, iot_id) and
     // tasks_by_device indexes sweep each index once instead of landing on random pages, which
     // matters for batches of a million tasks. (Task ids of one batch grow with creation order, so
@@ -601,14 +609,14 @@ Status SqliteTx::InsertTasks(const Scope& scope, const std::vector<Task>& tasks)
             job.Bind(3, task->job_id);
             OTA_ASSIGN_OR_RETURN(bool row, job.Step());
             if (!row) {
-                return InternalError("sqlite: task " + task->task_id + " names job " +
+                return InternalError("storage: task " + task->task_id + " names job " +
                                      task->job_id + ", which is not in the scope");
             }
             checked_job_id = &task->job_id;
             checked_created_ms = job.ColumnInt64(0);
         }
         if (task->job_created_ms != checked_created_ms) {
-            return InternalError("sqlite: task " + task->task_id +
+            return InternalError("storage: task " + task->task_id +
                                  " has a job_created_ms other than its job's created_ms");
         }
     }
@@ -653,11 +661,11 @@ domain::ReadTx::BatchCandidate ReadBatchCandidate(const Statement& stmt) {
 
 }  // namespace
 
-Status SqliteTx::ForEachBatchCandidate(const Scope& scope,
-                                       std::string_view product_key,
-                                       std::string_view module_name,
-                                       const std::vector<std::string>* names,
-                                       const std::function<Status(const BatchCandidate&)>& fn) {
+Status SqlTx::ForEachBatchCandidate(const Scope& scope,
+                                    std::string_view product_key,
+                                    std::string_view module_name,
+                                    const std::vector<std::string>* names,
+                                    const std::function<Status(const BatchCandidate&)>& fn) {
     // A few names among many devices: a key lookup per name, then the iot_id order in memory.
     // Otherwise one walk over the product's devices, each checked against the sorted names.
     if (names != nullptr) {
@@ -685,7 +693,7 @@ Status SqliteTx::ForEachBatchCandidate(const Scope& scope,
             return Ok();
         }
     }
-    OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kSelectBatchCandidates, scope));
+    OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScopedStream(db_, kSelectBatchCandidates, scope));
     stmt.Bind(3, product_key);
     stmt.Bind(4, module_name);
     // The statement stays open while `fn` runs. Tasks that `fn` inserts or cancels belong to
@@ -704,11 +712,11 @@ Status SqliteTx::ForEachBatchCandidate(const Scope& scope,
     }
 }
 
-Status SqliteTx::UpdateTaskStatus(const Scope& scope,
-                                  std::string_view task_id,
-                                  TaskStatus status,
-                                  std::string_view task_desc,
-                                  int64_t modified_ms) {
+Status SqlTx::UpdateTaskStatus(const Scope& scope,
+                               std::string_view task_id,
+                               TaskStatus status,
+                               std::string_view task_desc,
+                               int64_t modified_ms) {
     OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kUpdateTaskStatus, scope));
     stmt.Bind(3, task_id);
     stmt.Bind(4, ToText(status));
@@ -720,10 +728,10 @@ Status SqliteTx::UpdateTaskStatus(const Scope& scope,
     return RunChange(db_, stmt, ErrorCode::kTaskNotFound);
 }
 
-Result<Page<Job>> SqliteTx::ListJobsByFirmware(const Scope& scope,
-                                               std::string_view firmware_id,
-                                               int64_t offset,
-                                               int64_t limit) {
+Result<Page<Job>> SqlTx::ListJobsByFirmware(const Scope& scope,
+                                            std::string_view firmware_id,
+                                            int64_t offset,
+                                            int64_t limit) {
     Page<Job> page;
     {
         OTA_ASSIGN_OR_RETURN(Statement count, PrepareScoped(db_, kCountJobsByFirmware, scope));
@@ -745,8 +753,8 @@ Result<Page<Job>> SqliteTx::ListJobsByFirmware(const Scope& scope,
     return page;
 }
 
-Result<std::optional<Job>> SqliteTx::FindRunningDynamicJob(const Scope& scope,
-                                                           std::string_view firmware_id) {
+Result<std::optional<Job>> SqlTx::FindRunningDynamicJob(const Scope& scope,
+                                                        std::string_view firmware_id) {
     std::vector<Job> jobs;
     {
         OTA_ASSIGN_OR_RETURN(Statement stmt,
@@ -761,8 +769,8 @@ Result<std::optional<Job>> SqliteTx::FindRunningDynamicJob(const Scope& scope,
     return std::optional<Job>(std::move(jobs.front()));
 }
 
-Result<std::vector<Job>> SqliteTx::ListRunningDynamicJobs(const Scope& scope,
-                                                          std::string_view product_key) {
+Result<std::vector<Job>> SqlTx::ListRunningDynamicJobs(const Scope& scope,
+                                                       std::string_view product_key) {
     std::vector<Job> jobs;
     {
         OTA_ASSIGN_OR_RETURN(Statement stmt,
@@ -776,14 +784,14 @@ Result<std::vector<Job>> SqliteTx::ListRunningDynamicJobs(const Scope& scope,
     return jobs;
 }
 
-Result<bool> SqliteTx::FirmwareHasActiveWork(const Scope& scope, std::string_view firmware_id) {
+Result<bool> SqlTx::FirmwareHasActiveWork(const Scope& scope, std::string_view firmware_id) {
     OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kSelectFirmwareHasActiveWork, scope));
     stmt.Bind(3, firmware_id);
     OTA_ASSIGN_OR_RETURN(int64_t active, QueryInt(stmt));
     return active != 0;
 }
 
-Status SqliteTx::UpdateJob(const Scope& scope, const Job& job) {
+Status SqlTx::UpdateJob(const Scope& scope, const Job& job) {
     // Not updated: job_id, firmware_id and product_key (the job's identity), job_type and
     // selection_type (what kind of batch it is), and created_ms (copied into every task, whose
     // ordering relies on it).
@@ -818,11 +826,11 @@ Status SqliteTx::UpdateJob(const Scope& scope, const Job& job) {
     return StoreJobChildren(job);
 }
 
-Result<Page<Task>> SqliteTx::ListTasksByJob(const Scope& scope,
-                                            std::string_view job_id,
-                                            std::optional<TaskStatus> status,
-                                            int64_t offset,
-                                            int64_t limit) {
+Result<Page<Task>> SqlTx::ListTasksByJob(const Scope& scope,
+                                         std::string_view job_id,
+                                         std::optional<TaskStatus> status,
+                                         int64_t offset,
+                                         int64_t limit) {
     std::string_view status_text = status ? ToText(*status) : std::string_view();
     Page<Task> page;
     {
@@ -850,7 +858,7 @@ Result<Page<Task>> SqliteTx::ListTasksByJob(const Scope& scope,
     return page;
 }
 
-Result<std::vector<Task>> SqliteTx::ListTasksByJobAndDevices(
+Result<std::vector<Task>> SqlTx::ListTasksByJobAndDevices(
     const Scope& scope,
     std::string_view job_id,
     const std::vector<std::string>& device_names,
@@ -859,7 +867,12 @@ Result<std::vector<Task>> SqliteTx::ListTasksByJobAndDevices(
     // up once.
     std::vector<Task> tasks;
     std::set<std::string_view> seen;
-    OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kSelectTasksOfJobAndDevice, scope));
+    OTA_ASSIGN_OR_RETURN(
+        Statement stmt,
+        PrepareScoped(
+            db_,
+            ForDialect(db_, kSelectTasksOfJobAndDevice, kSelectTasksOfJobAndDevicePortable),
+            scope));
     stmt.Bind(3, job_id);
     if (status) {
         stmt.Bind(5, ToText(*status));
@@ -877,8 +890,8 @@ Result<std::vector<Task>> SqliteTx::ListTasksByJobAndDevices(
     return tasks;
 }
 
-Result<std::vector<Task>> SqliteTx::FindTasks(const Scope& scope,
-                                              const std::vector<std::string>& task_ids) {
+Result<std::vector<Task>> SqlTx::FindTasks(const Scope& scope,
+                                           const std::vector<std::string>& task_ids) {
     std::vector<Task> tasks;
     OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kSelectTask, scope));
     for (const std::string& task_id : task_ids) {
@@ -889,10 +902,10 @@ Result<std::vector<Task>> SqliteTx::FindTasks(const Scope& scope,
     return tasks;
 }
 
-Result<std::vector<Task>> SqliteTx::ListTasksOfDeviceForFirmware(const Scope& scope,
-                                                                 std::string_view iot_id,
-                                                                 std::string_view firmware_id,
-                                                                 std::string_view job_id) {
+Result<std::vector<Task>> SqlTx::ListTasksOfDeviceForFirmware(const Scope& scope,
+                                                              std::string_view iot_id,
+                                                              std::string_view firmware_id,
+                                                              std::string_view job_id) {
     std::vector<Task> tasks;
     OTA_ASSIGN_OR_RETURN(Statement stmt,
                          PrepareScoped(db_, kSelectTasksOfDeviceForFirmware, scope));
@@ -903,8 +916,7 @@ Result<std::vector<Task>> SqliteTx::ListTasksOfDeviceForFirmware(const Scope& sc
     return tasks;
 }
 
-Result<domain::TaskCounts> SqliteTx::CountTasksByStatus(const Scope& scope,
-                                                        std::string_view job_id) {
+Result<domain::TaskCounts> SqlTx::CountTasksByStatus(const Scope& scope, std::string_view job_id) {
     OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kCountTasksByStatus, scope));
     stmt.Bind(3, job_id);
     domain::TaskCounts counts;
@@ -941,10 +953,10 @@ Result<domain::TaskCounts> SqliteTx::CountTasksByStatus(const Scope& scope,
     }
 }
 
-Status SqliteTx::ForEachTaskOfJob(const Scope& scope,
-                                  std::string_view job_id,
-                                  const std::vector<TaskStatus>& statuses,
-                                  const std::function<Status(const Task&)>& fn) {
+Status SqlTx::ForEachTaskOfJob(const Scope& scope,
+                               std::string_view job_id,
+                               const std::vector<TaskStatus>& statuses,
+                               const std::function<Status(const Task&)>& fn) {
     constexpr int kFirstStatus = 4;
     constexpr int kStatusSlots = 7;
     static constexpr TaskStatus kAll[kStatusSlots] = {TaskStatus::kConfirm,
@@ -954,7 +966,12 @@ Status SqliteTx::ForEachTaskOfJob(const Scope& scope,
                                                       TaskStatus::kSucceeded,
                                                       TaskStatus::kFailed,
                                                       TaskStatus::kCanceled};
-    OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kSelectTasksOfJobByTaskId, scope));
+    OTA_ASSIGN_OR_RETURN(
+        Statement stmt,
+        PrepareScopedStream(
+            db_,
+            ForDialect(db_, kSelectTasksOfJobByTaskId, kSelectTasksOfJobByTaskIdPortable),
+            scope));
     stmt.Bind(3, job_id);
     // One slot per status, bound to the status when it is wanted and NULL (matching nothing)
     // otherwise, so that one cached statement serves every set.
@@ -979,7 +996,7 @@ Status SqliteTx::ForEachTaskOfJob(const Scope& scope,
     }
 }
 
-Status SqliteTx::UpdateTask(const Scope& scope, const Task& task) {
+Status SqlTx::UpdateTask(const Scope& scope, const Task& task) {
     // Not updated: the task's identity and origin (task_id, job_id, firmware_id, iot_id,
     // product_key, device_name) and its creation times (job_created_ms, created_ms).
     OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kUpdateTask, scope));
@@ -1055,7 +1072,7 @@ std::vector<DueRow<T>> MergeDue(std::vector<DueRow<T>> a, std::vector<DueRow<T>>
 
 }  // namespace
 
-Result<std::vector<domain::ScopedJob>> SqliteTx::ListJobsDue(int64_t now_ms, int64_t limit) {
+Result<std::vector<domain::ScopedJob>> SqlTx::ListJobsDue(int64_t now_ms, int64_t limit) {
     std::vector<domain::ScopedJob> jobs;
     if (limit <= 0) {
         return jobs;
@@ -1072,7 +1089,7 @@ Result<std::vector<domain::ScopedJob>> SqliteTx::ListJobsDue(int64_t now_ms, int
     return jobs;
 }
 
-Result<std::vector<domain::ScopedTask>> SqliteTx::ListTasksDue(int64_t now_ms, int64_t limit) {
+Result<std::vector<domain::ScopedTask>> SqlTx::ListTasksDue(int64_t now_ms, int64_t limit) {
     std::vector<domain::ScopedTask> tasks;
     if (limit <= 0) {
         return tasks;
@@ -1089,14 +1106,14 @@ Result<std::vector<domain::ScopedTask>> SqliteTx::ListTasksDue(int64_t now_ms, i
     return tasks;
 }
 
-Result<int64_t> SqliteTx::NextDueTime() {
+Result<int64_t> SqlTx::NextDueTime() {
     // The earliest time on any of the four partial indexes. When some work is already due this
     // is a time in the past (the caller should run the scheduler now); the contract's "future"
     // cannot be checked here, since no current time is passed.
     OTA_ASSIGN_OR_RETURN(Statement stmt, db_.Prepare(kSelectNextDueTimes));
     OTA_ASSIGN_OR_RETURN(bool row, stmt.Step());
     if (!row) {
-        return InternalError("sqlite: expected one row");
+        return InternalError("storage: expected one row");
     }
     int64_t next = 0;
     for (int column = 0; column < 4; ++column) {
@@ -1108,7 +1125,7 @@ Result<int64_t> SqliteTx::NextDueTime() {
     return next;
 }
 
-Result<std::vector<domain::ScopedJob>> SqliteTx::ListJobsWithPushBacklog(int64_t limit) {
+Result<std::vector<domain::ScopedJob>> SqlTx::ListJobsWithPushBacklog(int64_t limit) {
     std::vector<domain::ScopedJob> jobs;
     if (limit <= 0) {
         return jobs;
@@ -1128,9 +1145,9 @@ Result<std::vector<domain::ScopedJob>> SqliteTx::ListJobsWithPushBacklog(int64_t
     return jobs;
 }
 
-Result<std::vector<Task>> SqliteTx::ListPushableTasks(const Scope& scope,
-                                                      std::string_view job_id,
-                                                      int64_t limit) {
+Result<std::vector<Task>> SqlTx::ListPushableTasks(const Scope& scope,
+                                                   std::string_view job_id,
+                                                   int64_t limit) {
     std::vector<Task> tasks;
     if (limit <= 0) {
         return tasks;
@@ -1142,8 +1159,8 @@ Result<std::vector<Task>> SqliteTx::ListPushableTasks(const Scope& scope,
     return tasks;
 }
 
-Result<std::vector<Task>> SqliteTx::ListDeliveredTasksOfDevice(const Scope& scope,
-                                                               std::string_view iot_id) {
+Result<std::vector<Task>> SqlTx::ListDeliveredTasksOfDevice(const Scope& scope,
+                                                            std::string_view iot_id) {
     OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kSelectDeliveredTasksOfDevice, scope));
     stmt.Bind(3, iot_id);
     std::vector<Task> tasks;
@@ -1151,7 +1168,7 @@ Result<std::vector<Task>> SqliteTx::ListDeliveredTasksOfDevice(const Scope& scop
     return tasks;
 }
 
-Status SqliteTx::UpdateJobPushState(const Scope& scope, const Job& job) {
+Status SqlTx::UpdateJobPushState(const Scope& scope, const Job& job) {
     OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kUpdateJobPushState, scope));
     stmt.Bind(3, job.job_id);
     stmt.Bind(4, job.push_window_start_ms);
@@ -1160,4 +1177,4 @@ Status SqliteTx::UpdateJobPushState(const Scope& scope, const Job& job) {
     return RunChange(db_, stmt, ErrorCode::kJobNotFound);
 }
 
-}  // namespace otad::storage::sqlite
+}  // namespace otad::storage::sql
