@@ -128,6 +128,9 @@ class Connection {
 
     /// Rows changed by the most recent INSERT, UPDATE or DELETE run on this connection.
     virtual int64_t Changes() const = 0;
+    /// Rows changed by every INSERT, UPDATE and DELETE run on this connection since it opened
+    /// (a counter that moves whenever anything is written).
+    virtual int64_t TotalChanges() const = 0;
 };
 
 }  // namespace otad::storage::sql

@@ -75,27 +75,30 @@ const std::string_view kCountTasksByStatus =
 #define OTA_TASKS_OF_JOB_AND_DEVICE(index_hint)                                        \
     "SELECT " OTA_TASK_COLUMNS "FROM tasks " index_hint                                \
     "WHERE account_id = ?1 AND instance_id = ?2 AND job_id = ?3 AND device_name = ?4 " \
-    "  AND (?5 IS NULL OR status = ?5) "                                               \
+    "  AND (CAST(?5 AS TEXT) IS NULL OR status = ?5) "                                 \
     "ORDER BY created_ms, task_id"
 const std::string_view kSelectTasksOfJobAndDevice =
     OTA_TASKS_OF_JOB_AND_DEVICE("INDEXED BY tasks_by_job_device ");
 const std::string_view kSelectTasksOfJobAndDevicePortable = OTA_TASKS_OF_JOB_AND_DEVICE("");
 #undef OTA_TASKS_OF_JOB_AND_DEVICE
-// ForEachTaskOfJob walks tasks_by_job_task, whose key no update of a task changes, so writes
-// made by the callback do not move the cursor; the status is checked on each row as it is
-// reached. INDEXED BY pins that index on SQLite: a plan over tasks_by_job_status would sort
-// first and hand out rows as they were before the callback changed them. (PostgreSQL reads the
-// rows through a cursor over the transaction's snapshot, as they were when the walk began; the
-// callbacks change only the task they are handed.) Unused status slots are NULL.
-#define OTA_TASKS_OF_JOB_BY_TASK_ID(index_hint)                   \
-    "SELECT " OTA_TASK_COLUMNS "FROM tasks " index_hint           \
-    "WHERE account_id = ?1 AND instance_id = ?2 AND job_id = ?3 " \
-    "  AND status IN (?4, ?5, ?6, ?7, ?8, ?9, ?10) "              \
-    "ORDER BY task_id"
+// ForEachTaskOfJob on SQLite walks tasks_by_job_task, whose key no update of a task changes,
+// so writes made by the callback do not move the cursor; the status is checked on each row as
+// it is reached. INDEXED BY pins that index: a plan over tasks_by_job_status would sort first
+// and hand out rows as they were before the callback changed them. Unused status slots are
+// NULL.
 const std::string_view kSelectTasksOfJobByTaskId =
-    OTA_TASKS_OF_JOB_BY_TASK_ID("INDEXED BY tasks_by_job_task ");
-const std::string_view kSelectTasksOfJobByTaskIdPortable = OTA_TASKS_OF_JOB_BY_TASK_ID("");
-#undef OTA_TASKS_OF_JOB_BY_TASK_ID
+    "SELECT " OTA_TASK_COLUMNS
+    "FROM tasks INDEXED BY tasks_by_job_task "
+    "WHERE account_id = ?1 AND instance_id = ?2 AND job_id = ?3 "
+    "  AND status IN (?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+    "ORDER BY task_id";
+// Elsewhere, in batches: ?11 the last task_id handed out ('' before the first), ?12 the batch.
+const std::string_view kSelectTasksOfJobAfter =
+    "SELECT " OTA_TASK_COLUMNS
+    "FROM tasks "
+    "WHERE account_id = ?1 AND instance_id = ?2 AND job_id = ?3 "
+    "  AND status IN (?4, ?5, ?6, ?7, ?8, ?9, ?10) AND task_id > ?11 "
+    "ORDER BY task_id LIMIT ?12";
 
 // What batch creation needs of each device of a product, in iot_id order (devices_by_product):
 // the version of the module (a module_versions key lookup, only for a module other than
@@ -966,33 +969,67 @@ Status SqlTx::ForEachTaskOfJob(const Scope& scope,
                                                       TaskStatus::kSucceeded,
                                                       TaskStatus::kFailed,
                                                       TaskStatus::kCanceled};
-    OTA_ASSIGN_OR_RETURN(
-        Statement stmt,
-        PrepareScopedStream(
-            db_,
-            ForDialect(db_, kSelectTasksOfJobByTaskId, kSelectTasksOfJobByTaskIdPortable),
-            scope));
-    stmt.Bind(3, job_id);
     // One slot per status, bound to the status when it is wanted and NULL (matching nothing)
     // otherwise, so that one cached statement serves every set.
-    for (int i = 0; i < kStatusSlots; ++i) {
-        bool wanted = statuses.empty() ||
-                      std::find(statuses.begin(), statuses.end(), kAll[i]) != statuses.end();
-        if (wanted) {
-            stmt.Bind(kFirstStatus + i, ToText(kAll[i]));
-        } else {
-            stmt.BindNull(kFirstStatus + i);
+    auto bind_statuses = [&](Statement& stmt) {
+        for (int i = 0; i < kStatusSlots; ++i) {
+            bool wanted = statuses.empty() ||
+                          std::find(statuses.begin(), statuses.end(), kAll[i]) != statuses.end();
+            if (wanted) {
+                stmt.Bind(kFirstStatus + i, ToText(kAll[i]));
+            } else {
+                stmt.BindNull(kFirstStatus + i);
+            }
+        }
+    };
+    if (db_.dialect() == Dialect::kSqlite) {
+        // One row at a time, like ForEachDevice: `fn` may query and write through this
+        // transaction while the statement stays open, and each row is read as it is reached.
+        OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kSelectTasksOfJobByTaskId, scope));
+        stmt.Bind(3, job_id);
+        bind_statuses(stmt);
+        while (true) {
+            OTA_ASSIGN_OR_RETURN(bool row, stmt.Step());
+            if (!row) {
+                return Ok();
+            }
+            OTA_ASSIGN_OR_RETURN(Task task, ReadTask(stmt));
+            OTA_TRY(fn(task));
         }
     }
-    // One row at a time, like ForEachDevice: `fn` may query and write through this transaction
-    // while the statement stays open.
+    // Engines that hand out a query's result whole: batches in task_id order, each starting
+    // after the last task handed out. Once `fn` has changed anything (the connection's change
+    // count moved), the rest of the batch may be stale, so it is read again from there: every
+    // task is handed out as it is at that moment, as on SQLite.
+    constexpr int64_t kBatchRows = 256;
+    std::string after;
     while (true) {
-        OTA_ASSIGN_OR_RETURN(bool row, stmt.Step());
-        if (!row) {
+        OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kSelectTasksOfJobAfter, scope));
+        stmt.Bind(3, job_id);
+        bind_statuses(stmt);
+        // Bound by reference: `after` changes only once the batch has been read.
+        stmt.Bind(11, after);
+        stmt.Bind(12, kBatchRows);
+        const int64_t changes_at_read = db_.TotalChanges();
+        int64_t rows = 0;
+        bool stale = false;
+        while (true) {
+            OTA_ASSIGN_OR_RETURN(bool row, stmt.Step());
+            if (!row) {
+                break;
+            }
+            if (db_.TotalChanges() != changes_at_read) {
+                stale = true;
+                break;
+            }
+            ++rows;
+            OTA_ASSIGN_OR_RETURN(Task task, ReadTask(stmt));
+            after = task.task_id;
+            OTA_TRY(fn(task));
+        }
+        if (!stale && rows < kBatchRows) {
             return Ok();
         }
-        OTA_ASSIGN_OR_RETURN(Task task, ReadTask(stmt));
-        OTA_TRY(fn(task));
     }
 }
 

@@ -211,4 +211,8 @@ int64_t Connection::Changes() const {
     return sqlite3_changes64(db_);
 }
 
+int64_t Connection::TotalChanges() const {
+    return sqlite3_total_changes64(db_);
+}
+
 }  // namespace otad::storage::sqlite

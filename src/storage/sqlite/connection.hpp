@@ -73,6 +73,7 @@ class Connection final : public sql::Connection {
     Result<Statement> Prepare(std::string_view sql) override;
 
     int64_t Changes() const override;
+    int64_t TotalChanges() const override;
 
     /// Runs one or more statements without parameters (pragmas, transaction control, the
     /// migrations).

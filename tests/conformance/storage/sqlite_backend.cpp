@@ -26,7 +26,8 @@ class SqliteEnv final : public BackendEnv {
 
 Backend SqliteBackend() {
     return Backend{"sqlite",
-                   []() -> std::unique_ptr<BackendEnv> { return std::make_unique<SqliteEnv>(); }};
+                   []() -> std::unique_ptr<BackendEnv> { return std::make_unique<SqliteEnv>(); },
+                   {}};
 }
 
 }  // namespace otad::conformance

@@ -2,10 +2,10 @@
 
 #include "storage/sqlite/sqlite_store.hpp"
 
+#include "storage/sql/tx.hpp"
 #include "storage/sqlite/connection.hpp"
 #include "storage/sqlite/migrate.hpp"
 #include "storage/sqlite/migrations.hpp"
-#include "storage/sql/tx.hpp"
 #include "store_conformance.hpp"
 #include "temp_dir.hpp"
 

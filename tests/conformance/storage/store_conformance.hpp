@@ -29,7 +29,10 @@ class BackendEnv {
 
 struct Backend {
     std::string name;
+    /// Null, or returns null, when the backend cannot run here: its tests are then skipped
+    /// with `skip_reason`.
     std::function<std::unique_ptr<BackendEnv>()> make_env;
+    std::string skip_reason;
 };
 
 inline void PrintTo(const Backend& backend, std::ostream* os) {
@@ -38,6 +41,10 @@ inline void PrintTo(const Backend& backend, std::ostream* os) {
 
 /// The SQLite backend over a fresh file in a temporary directory (sqlite_backend.cpp).
 Backend SqliteBackend();
+
+/// The PostgreSQL backend (postgres_backend.cpp): a fresh schema per test in the server named by
+/// the environment variable OTAD_TEST_POSTGRES (a libpq URI); skipped when it is unset.
+Backend PostgresBackend();
 
 /// Every backend the suite runs against; fixtures are instantiated over this list.
 std::vector<Backend> AllBackends();
