@@ -102,7 +102,11 @@ Dispatcher::Dispatcher(domain::Services& services,
       files_(files),
       clock_(clock),
       options_(std::move(options)),
-      nonces_(options_.nonces),
+      own_nonces_(options_.nonce_store == nullptr ? std::make_unique<NonceCache>(options_.nonces)
+                                                  : nullptr),
+      own_throttle_(options_.rate_limiter == nullptr ? std::make_unique<Throttle>() : nullptr),
+      nonces_(options_.nonce_store != nullptr ? *options_.nonce_store : *own_nonces_),
+      limiter_(options_.rate_limiter != nullptr ? *options_.rate_limiter : *own_throttle_),
       verifier_(clock_, nonces_, options_.verifier),
       keys_(std::make_unique<KeyCache>(options_.key_cache_ttl_ms, options_.key_cache_max_entries)) {
     for (const ActionSpec& spec : AllActions()) {
@@ -224,7 +228,7 @@ HttpResponse Dispatcher::Handle(const HttpRequest& req) {
     action_name = auth->action;
     const ActionSpec& spec = AllActions()[*action_index];
 
-    retry_after_ms = throttle_.Acquire(account_id, *action_index, qps_[*action_index], now);
+    retry_after_ms = limiter_.Acquire(account_id, *action_index, qps_[*action_index], now);
     if (retry_after_ms > 0) {
         return render_error(MakeError(ErrorCode::kThrottled));
     }

@@ -5,7 +5,9 @@
 #include "domain/services.hpp"
 #include "rpc/actions/action.hpp"
 #include "rpc/params/params.hpp"
+#include "rpc/rate_limiter.hpp"
 #include "rpc/signature/nonce_cache.hpp"
+#include "rpc/signature/nonce_store.hpp"
 #include "rpc/signature/verifier.hpp"
 #include "rpc/throttle.hpp"
 
@@ -26,8 +28,14 @@ struct ThrottlingOptions {
 struct DispatcherOptions {
     ParamLimits param_limits;
     VerifierOptions verifier;
+    /// Sizes the in-process nonce cache (used when `nonce_store` is null).
     NonceCacheOptions nonces;
     ThrottlingOptions throttling;
+    /// Where nonces are remembered and calls counted when several nodes share them (otad's
+    /// Redis stores); they must outlive the Dispatcher. Null: the Dispatcher's own in-process
+    /// NonceCache and Throttle (a single node).
+    NonceStore* nonce_store = nullptr;
+    RateLimiter* rate_limiter = nullptr;
     ActionEnvironment env;
     /// How long an AccessKey looked up in the store is trusted before it is read again (so a
     /// disabled key stops working within this time on every node).
@@ -62,9 +70,11 @@ class Dispatcher {
     domain::FileService& files_;
     const Clock& clock_;
     DispatcherOptions options_;
-    NonceCache nonces_;
+    std::unique_ptr<NonceCache> own_nonces_;  // only without options_.nonce_store
+    std::unique_ptr<Throttle> own_throttle_;  // only without options_.rate_limiter
+    NonceStore& nonces_;
+    RateLimiter& limiter_;
     Verifier verifier_;
-    Throttle throttle_;
     std::unique_ptr<KeyCache> keys_;
     std::vector<int64_t> qps_;  // per action index
 };

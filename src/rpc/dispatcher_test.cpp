@@ -181,6 +181,65 @@ TEST_F(DispatcherTest, ThrottlingPerAction) {
     EXPECT_EQ(Call("QueryProduct", {{"ProductKey", "x"}}).status, 200);
 }
 
+// Stand-ins for shared stores (otad's Redis ones), injected through DispatcherOptions.
+class ScriptedNonceStore final : public NonceStore {
+  public:
+    NonceResult Insert(std::string_view, std::string_view, int64_t) override { return result; }
+    NonceResult result = NonceResult::kFresh;
+};
+
+class ScriptedRateLimiter final : public RateLimiter {
+  public:
+    int64_t Acquire(int64_t, uint32_t, int64_t qps, int64_t now_ms) override {
+        last_qps = qps;
+        last_now_ms = now_ms;
+        return retry_after_ms;
+    }
+    int64_t retry_after_ms = 0;
+    int64_t last_qps = -1;
+    int64_t last_now_ms = 0;
+};
+
+TEST_F(DispatcherTest, InjectedNonceStoreAndRateLimiterAreUsed) {
+    ScriptedNonceStore nonces;
+    ScriptedRateLimiter limiter;
+    DispatcherOptions options;
+    options.throttling.per_action_qps["QueryProduct"] = 7;
+    options.nonce_store = &nonces;
+    options.rate_limiter = &limiter;
+    dispatcher_ = std::make_unique<Dispatcher>(*services_, *files_, clock_, options);
+
+    HttpResponse r = Call("QueryProduct", {{"ProductKey", "x"}});
+    EXPECT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(limiter.last_qps, 7);
+    EXPECT_EQ(limiter.last_now_ms, kNow);
+
+    limiter.retry_after_ms = 250;
+    r = Call("QueryProduct", {{"ProductKey", "x"}});
+    EXPECT_EQ(r.status, 400);
+    EXPECT_TRUE(Contains(r.body, "Throttling.User")) << r.body;
+    std::string retry_after;
+    for (const auto& h : r.headers) {
+        if (h.name == "x-acs-retry-after") {
+            retry_after = h.value;
+        }
+    }
+    EXPECT_EQ(retry_after, "250");
+
+    // A nonce store that cannot be reached refuses the request (fail closed), like a full one.
+    limiter.retry_after_ms = 0;
+    for (NonceResult failure : {NonceResult::kUnavailable, NonceResult::kFull}) {
+        nonces.result = failure;
+        r = Call("QueryProduct", {{"ProductKey", "x"}});
+        EXPECT_EQ(r.status, 503);
+        EXPECT_TRUE(Contains(r.body, R"("Code":"ServiceUnavailable")")) << r.body;
+    }
+    nonces.result = NonceResult::kReplayed;
+    r = Call("QueryProduct", {{"ProductKey", "x"}});
+    EXPECT_EQ(r.status, 400);
+    EXPECT_TRUE(Contains(r.body, "SignatureNonceUsed")) << r.body;
+}
+
 TEST_F(DispatcherTest, XmlFormat) {
     HttpResponse r = Call("QueryProduct", {{"ProductKey", "x"}}, "Sa", "XML");
     EXPECT_EQ(r.content_type, "text/xml;charset=utf-8");

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "rpc/rate_limiter.hpp"
+
 #include <array>
 #include <cstdint>
 #include <mutex>
@@ -7,15 +9,19 @@
 
 namespace otad::rpc {
 
-/// Per-account, per-action rate limits: a token bucket per (account, action) holding at most
-/// one second's worth of calls and refilled continuously. Thread-safe; memory is bounded by
-/// evicting buckets that have been idle long enough to be full again.
-class Throttle {
+/// Per-account, per-action rate limits of a single node, in process memory: a token bucket per
+/// (account, action) holding at most one second's worth of calls and refilled continuously.
+/// Thread-safe; memory is bounded by evicting buckets that have been idle long enough to be
+/// full again.
+class Throttle final : public RateLimiter {
   public:
     /// Takes one call from the bucket. Returns 0 when the call may proceed, otherwise the
     /// number of milliseconds after which one call will be available again. `qps` <= 0 means
     /// unlimited.
-    int64_t Acquire(int64_t account_id, uint32_t action_index, int64_t qps, int64_t now_ms);
+    int64_t Acquire(int64_t account_id,
+                    uint32_t action_index,
+                    int64_t qps,
+                    int64_t now_ms) override;
 
     /// Buckets kept per shard before idle ones are evicted.
     static constexpr size_t kMaxBucketsPerShard = 65'536;

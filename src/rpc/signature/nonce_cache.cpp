@@ -1,7 +1,5 @@
 #include "rpc/signature/nonce_cache.hpp"
 
-#include "common/crypto.hpp"
-
 #include <algorithm>
 #include <cstring>
 #include <string>
@@ -21,14 +19,7 @@ NonceCache::NonceCache(NonceCacheOptions options)
 
 NonceCache::Fingerprint NonceCache::Fingerprint128(std::string_view access_key_id,
                                                    std::string_view nonce) {
-    // The key id's length goes first so that ("ab", "c") and ("a", "bc") differ.
-    const uint64_t id_size = access_key_id.size();
-    std::string material;
-    material.reserve(sizeof(id_size) + access_key_id.size() + nonce.size());
-    material.append(reinterpret_cast<const char*>(&id_size), sizeof(id_size));
-    material.append(access_key_id);
-    material.append(nonce);
-    const std::string digest = crypto::Hash(crypto::HashAlgorithm::kSha256, material);
+    const std::string digest = NonceFingerprint(access_key_id, nonce);
     Fingerprint f;
     std::memcpy(&f.hi, digest.data(), sizeof(f.hi));
     std::memcpy(&f.lo, digest.data() + sizeof(f.hi), sizeof(f.lo));

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "rpc/signature/nonce_store.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -11,12 +13,6 @@
 
 namespace otad::rpc {
 
-enum class NonceResult {
-    kFresh,     ///< not seen within the window; now remembered
-    kReplayed,  ///< already used within the window
-    kFull,      ///< the cache is at capacity; the caller must refuse the request (fail closed)
-};
-
 struct NonceCacheOptions {
     /// How long a nonce is remembered. 31 minutes covers the whole +-15 minute timestamp
     /// window: a request accepted now cannot be accepted again once its nonce is forgotten.
@@ -27,7 +23,8 @@ struct NonceCacheOptions {
     size_t shard_count = 16;
 };
 
-/// Remembers (AccessKeyId, nonce) pairs to refuse replays.
+/// Remembers (AccessKeyId, nonce) pairs to refuse replays, in process memory: the NonceStore
+/// of a single node.
 ///
 /// Thread-safe: the pairs are spread over independently locked shards. Each pair is stored as a
 /// 128-bit SHA-256 fingerprint, so the memory per entry does not depend on what clients send;
@@ -36,7 +33,7 @@ struct NonceCacheOptions {
 /// steps backwards an entry may be kept a little longer than the window, never shorter.
 ///
 /// The cache takes any nonce bytes; length rules (1 to 128 bytes) are the Verifier's.
-class NonceCache {
+class NonceCache final : public NonceStore {
   public:
     explicit NonceCache(NonceCacheOptions options = {});
     NonceCache(const NonceCache&) = delete;
@@ -45,7 +42,9 @@ class NonceCache {
     /// Records the pair at `now_ms` (epoch milliseconds). kReplayed when the same pair was
     /// recorded less than window_ms ago; kFull when the pair is new but its shard has no room
     /// left after dropping expired entries (nothing is recorded then).
-    NonceResult Insert(std::string_view access_key_id, std::string_view nonce, int64_t now_ms);
+    NonceResult Insert(std::string_view access_key_id,
+                       std::string_view nonce,
+                       int64_t now_ms) override;
 
     /// Number of remembered pairs (a snapshot; others may be inserting meanwhile).
     size_t Size() const;

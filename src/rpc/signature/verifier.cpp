@@ -58,7 +58,7 @@ Result<std::string> LookupSecret(const SecretLookup& lookup, std::string_view ac
 
 }  // namespace
 
-Verifier::Verifier(const Clock& clock, NonceCache& nonces, VerifierOptions options)
+Verifier::Verifier(const Clock& clock, NonceStore& nonces, VerifierOptions options)
     : clock_(clock), nonces_(nonces), options_(options) {}
 
 Result<AuthOutcome> Verifier::Verify(const HttpRequest& req,
@@ -111,8 +111,14 @@ Status Verifier::RememberNonce(std::string_view access_key_id, std::string_view 
             error.internal = "nonce cache is full";
             return error;
         }
+        case NonceResult::kUnavailable: {
+            // Fail closed: without the shared memory of nonces a replay cannot be told apart.
+            Error error = MakeError(ErrorCode::kUnavailable);
+            error.internal = "nonce store is unavailable";
+            return error;
+        }
     }
-    return InternalError("unexpected nonce cache result");
+    return InternalError("unexpected nonce store result");
 }
 
 Result<AuthOutcome> Verifier::VerifyV1(const HttpRequest& req,

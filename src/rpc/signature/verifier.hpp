@@ -4,7 +4,7 @@
 #include "common/http_message.hpp"
 #include "common/result.hpp"
 #include "rpc/params/params.hpp"
-#include "rpc/signature/nonce_cache.hpp"
+#include "rpc/signature/nonce_store.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -47,10 +47,10 @@ struct VerifierOptions {
 /// The authentication step of every RPC request: V1 (HMAC-SHA1 over the parameters) or V3
 /// (ACS3-HMAC-SHA256 / ACS3-HMAC-SM3 over method, path, query, signed headers and body hash).
 ///
-/// Thread-safe; holds references to the clock and the nonce cache, which must outlive it.
+/// Thread-safe; holds references to the clock and the nonce store, which must outlive it.
 class Verifier {
   public:
-    Verifier(const Clock& clock, NonceCache& nonces, VerifierOptions options = {});
+    Verifier(const Clock& clock, NonceStore& nonces, VerifierOptions options = {});
 
     /// Authenticates `req`, whose decoded parameters are `params`
     /// (ParamMap::FromRequest over the same request).
@@ -81,7 +81,7 @@ class Verifier {
     ///     "Specified signature is not matched with our calculation. server string to sign
     ///     is:" followed by our string-to-sign.
     ///  9. Nonce recorded only now, so unauthenticated traffic cannot use up nonces: replay
-    ///     kNonceUsed; cache full kUnavailable.
+    ///     kNonceUsed; store full or unreachable kUnavailable (fail closed).
     Result<AuthOutcome> Verify(const HttpRequest& req,
                                const ParamMap& params,
                                const SecretLookup& lookup) const;
@@ -99,7 +99,7 @@ class Verifier {
     Status RememberNonce(std::string_view access_key_id, std::string_view nonce) const;
 
     const Clock& clock_;
-    NonceCache& nonces_;
+    NonceStore& nonces_;
     VerifierOptions options_;
 };
 

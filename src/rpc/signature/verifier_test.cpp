@@ -1,6 +1,7 @@
 #include "rpc/signature/verifier.hpp"
 
 #include "common/time_format.hpp"
+#include "rpc/signature/nonce_cache.hpp"
 #include "rpc/signature/percent_encode.hpp"
 #include "rpc/signature/test_vectors.hpp"
 #include "rpc/signature/v1_signature.hpp"
@@ -56,7 +57,7 @@ class VerifierTest : public ::testing::Test {
 
     // A fresh nonce cache per call unless `nonces` is given, so that every vector (they all
     // share one nonce) can be checked on its own.
-    Result<AuthOutcome> Run(const HttpRequest& req, NonceCache* nonces = nullptr) {
+    Result<AuthOutcome> Run(const HttpRequest& req, NonceStore* nonces = nullptr) {
         Result<ParamMap> params =
             ParamMap::FromRequest(req.Query(), req.FindHeader("content-type"), req.body, {});
         if (!params.ok()) {
@@ -67,7 +68,7 @@ class VerifierTest : public ::testing::Test {
         return verifier.Verify(req, *params, lookup_);
     }
 
-    Result<AuthOutcome> RunRaw(std::string_view raw, NonceCache* nonces = nullptr) {
+    Result<AuthOutcome> RunRaw(std::string_view raw, NonceStore* nonces = nullptr) {
         return Run(ParseRawRequest(raw), nonces);
     }
 
@@ -379,6 +380,30 @@ TEST_F(VerifierTest, FullNonceCacheIsUnavailable) {
     ASSERT_EQ(nonces.Insert("someone", "else", kCaptureTimeMs), NonceResult::kFresh);
     ExpectError(RunRaw(vectors::kCapturedPubV3, &nonces), ErrorCode::kUnavailable);
     ExpectError(RunRaw(vectors::kCapturedPubNodeV1, &nonces), ErrorCode::kUnavailable);
+}
+
+// A shared nonce store that cannot be reached (otad's Redis one while Redis is down).
+class UnreachableNonceStore final : public NonceStore {
+  public:
+    NonceResult Insert(std::string_view, std::string_view, int64_t) override {
+        ++calls;
+        return NonceResult::kUnavailable;
+    }
+    int calls = 0;
+};
+
+TEST_F(VerifierTest, UnreachableNonceStoreFailsClosed) {
+    UnreachableNonceStore nonces;
+    const Error v3 = ExpectError(RunRaw(vectors::kCapturedPubV3, &nonces), ErrorCode::kUnavailable);
+    EXPECT_EQ(v3.internal, "nonce store is unavailable");
+    ExpectError(RunRaw(vectors::kCapturedPubNodeV1, &nonces), ErrorCode::kUnavailable);
+    EXPECT_EQ(nonces.calls, 2);
+    // Unauthenticated requests never reach the store.
+    const std::string bad = Replace(vectors::kCapturedQueryDeviceDetailPopCoreGet,
+                                    "NnJpRuAgwQespMDwSIstoTOG3xw%3D",
+                                    "AAAARuAgwQespMDwSIstoTOG3xw%3D");
+    ExpectError(RunRaw(bad, &nonces), ErrorCode::kSignatureDoesNotMatch);
+    EXPECT_EQ(nonces.calls, 2);
 }
 
 TEST_F(VerifierTest, StsIsRefused) {

@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# Runs a throwaway Redis server for development and tests: otad nodes share throttling and
+# nonces through it (decision 0015), and the tests of src/redis read its address from
+# OTAD_TEST_REDIS.
+#
+#   scripts/redis.sh start DIR [PORT]   start redis-server in the background on 127.0.0.1:PORT
+#                                       (default 56379), wait until it answers PING, and print
+#                                       its URL on the last line
+#   scripts/redis.sh stop DIR           stop the server started for DIR
+#
+# What DIR holds:
+#   redis.pid   the server's process id while it runs.
+#   redis.log   the server's log.
+# Nothing else: no persistence (no RDB snapshots, no append-only file), so every start is
+# empty. No password and loopback only: for tests, never for data that matters.
+#
+# Works as root and as any other user: the server runs as the caller.
+#
+# Example:
+#   dir="$(mktemp -d)"
+#   export OTAD_TEST_REDIS="$(scripts/redis.sh start "$dir" | tail -n 1)"
+#   ...
+#   scripts/redis.sh stop "$dir"
+set -euo pipefail
+
+readonly DEFAULT_PORT=56379
+readonly START_TIMEOUT_S=10
+readonly STOP_TIMEOUT_S=10
+
+usage() {
+    echo "usage: $0 start DIR [PORT] | stop DIR" >&2
+    exit 2
+}
+
+die() {
+    echo "redis.sh: $*" >&2
+    exit 1
+}
+
+# True while the pid recorded in DIR/redis.pid is a live process.
+running() {
+    local pid_file="$1/redis.pid"
+    [[ -s "$pid_file" ]] && kill -0 "$(cat "$pid_file")" 2>/dev/null
+}
+
+port_accepts() {
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+find_program() {
+    command -v "$1" 2>/dev/null || { [[ -x "/usr/bin/$1" ]] && echo "/usr/bin/$1"; } ||
+        die "$1 is not installed (scripts/deps.sh --test installs it)"
+}
+
+start() {
+    local dir="$1" port="${2:-$DEFAULT_PORT}"
+    if ! [[ "$port" =~ ^[0-9]+$ ]] || ((port < 1 || port > 65535)); then
+        die "bad port: $port"
+    fi
+    local server cli
+    server="$(find_program redis-server)"
+    cli="$(find_program redis-cli)"
+
+    mkdir -p "$dir"
+    dir="$(cd "$dir" && pwd)"
+    running "$dir" && die "already running for $dir (pid $(cat "$dir/redis.pid"))"
+    port_accepts "$port" && die "port $port is already in use"
+
+    rm -f "$dir/redis.pid"
+    # --save '' and --appendonly no: nothing is written to disk. --daemonize yes: the server
+    # detaches once it is set up and writes its pid file.
+    "$server" --bind 127.0.0.1 --port "$port" --save '' --appendonly no \
+        --daemonize yes --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --dir "$dir" \
+        2>>"$dir/redis.log" ||
+        { tail -n 20 "$dir/redis.log" >&2 2>/dev/null || true; die "redis-server failed to start"; }
+
+    local deadline=$((SECONDS + START_TIMEOUT_S))
+    until [[ "$("$cli" -h 127.0.0.1 -p "$port" ping 2>/dev/null || true)" == PONG ]]; do
+        if [[ -s "$dir/redis.pid" ]] && ! running "$dir"; then
+            tail -n 20 "$dir/redis.log" >&2
+            die "redis-server exited during start"
+        fi
+        if ((SECONDS >= deadline)); then
+            tail -n 20 "$dir/redis.log" >&2 2>/dev/null || true
+            die "redis-server did not answer PING on port $port within ${START_TIMEOUT_S}s"
+        fi
+        sleep 0.1
+    done
+    echo "redis listening on 127.0.0.1:$port (pid $(cat "$dir/redis.pid"), log $dir/redis.log)"
+    echo "redis://127.0.0.1:$port/0"
+}
+
+stop() {
+    local dir="$1"
+    if ! running "$dir"; then
+        rm -f "$dir/redis.pid"
+        echo "not running for $dir"
+        return
+    fi
+    local pid
+    pid="$(cat "$dir/redis.pid")"
+    kill -TERM "$pid"
+    local deadline=$((SECONDS + STOP_TIMEOUT_S))
+    while kill -0 "$pid" 2>/dev/null; do
+        if ((SECONDS >= deadline)); then
+            echo "redis-server (pid $pid) ignored SIGTERM; killing it" >&2
+            kill -KILL "$pid" 2>/dev/null || true
+            break
+        fi
+        sleep 0.1
+    done
+    rm -f "$dir/redis.pid"
+    echo "stopped redis-server (pid $pid)"
+}
+
+case "${1:-}" in
+    start)
+        [[ $# -ge 2 && $# -le 3 ]] || usage
+        start "$2" "${3:-}"
+        ;;
+    stop)
+        [[ $# -eq 2 ]] || usage
+        stop "$2"
+        ;;
+    *)
+        usage
+        ;;
+esac
