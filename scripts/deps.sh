@@ -5,10 +5,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(g++ cmake ninja-build ccache pkg-config libboost-dev libsqlite3-dev libssl-dev
-          nlohmann-json3-dev sqlite3 mosquitto mosquitto-dev libmosquitto-dev)
+          nlohmann-json3-dev sqlite3 mosquitto mosquitto-dev libmosquitto-dev libhiredis-dev
+          libpq-dev)
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(libgtest-dev libgmock-dev clang-format clang-tidy libbenchmark-dev nginx-light
-            gnuplot-nox jq curl mosquitto-clients)
+            gnuplot-nox jq curl mosquitto-clients redis-server redis-tools
+            postgresql-15 postgresql-client-15)
   command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
 fi
 

@@ -5,14 +5,40 @@
 #   3. asan-ubsan build, all C++ tests under the sanitizers;
 #   4. the compatibility suite: the official Alibaba Cloud Node SDKs against a real otad, and
 #      devices (the official Node device SDK and otad-devsim) through Mosquitto and otad's
-#      plugin;
+#      plugin, once on SQLite and once on PostgreSQL;
 #   5. the benchmarks in quick mode (tiny sizes), so that they keep working.
+# The C++ storage tests and the compatibility suite run against a throwaway PostgreSQL server,
+# the C++ tests of src/redis against a throwaway Redis server; this script starts both on
+# loopback ports and stops them at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}"
 jobs="$(nproc)"
 
 scripts/deps.sh --test
+
+services="$(mktemp -d -t otad-test-services.XXXXXX)"
+stop_services() {
+  scripts/postgres.sh stop "$services/postgres" >/dev/null 2>&1 || true
+  scripts/redis.sh stop "$services/redis" >/dev/null 2>&1 || true
+  rm -rf "$services"
+}
+trap stop_services EXIT
+free_port() {  # a loopback TCP port nobody listens on
+  local port
+  while :; do
+    port=$((20000 + RANDOM % 30000))
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
+  done
+}
+echo "== throwaway PostgreSQL"
+OTAD_TEST_POSTGRES="$(scripts/postgres.sh start "$services/postgres" "$(free_port)" | tail -n 1)"
+export OTAD_TEST_POSTGRES
+echo "PostgreSQL at $OTAD_TEST_POSTGRES"
+echo "== throwaway Redis"
+OTAD_TEST_REDIS="$(scripts/redis.sh start "$services/redis" "$(free_port)" | tail -n 1)"
+export OTAD_TEST_REDIS
+echo "Redis at $OTAD_TEST_REDIS"
 
 echo "== static checks"
 scripts/check-format.sh
@@ -29,17 +55,23 @@ cmake --preset asan-ubsan >/dev/null
 cmake --build --preset asan-ubsan -j "$jobs"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --preset asan-ubsan -j "$jobs"
 
-echo "== compatibility suite (official Node SDKs)"
 release="$PWD/build/release"
 # The device tests skip without these; here they must run.
 for built in apps/otad-mosquitto-plugin/otad-auth.so apps/otad-devsim/otad-devsim; do
   [[ -f "$release/$built" ]] || { echo "missing $release/$built" >&2; exit 1; }
 done
-(cd tests/compat &&
-  OTAD_BIN="$release/apps/otad/otad" \
-  OTAD_PLUGIN="$release/apps/otad-mosquitto-plugin/otad-auth.so" \
-  OTADEVSIM_BIN="$release/apps/otad-devsim/otad-devsim" \
-  npm test)
+compat() {  # compat [VAR=VALUE...]: the suite with the official Node SDKs
+  (cd tests/compat &&
+    env "$@" \
+      OTAD_BIN="$release/apps/otad/otad" \
+      OTAD_PLUGIN="$release/apps/otad-mosquitto-plugin/otad-auth.so" \
+      OTADEVSIM_BIN="$release/apps/otad-devsim/otad-devsim" \
+      npm test)
+}
+echo "== compatibility suite on SQLite (official Node SDKs)"
+compat -u OTAD_TEST_POSTGRES
+echo "== compatibility suite on PostgreSQL (official Node SDKs)"
+compat OTAD_TEST_POSTGRES="$OTAD_TEST_POSTGRES"
 
 echo "== benchmarks, quick mode"
 bench/run --quick

@@ -2,6 +2,7 @@
 
 #include "common/clock.hpp"
 #include "common/crypto.hpp"
+#include "storage/open/open_store.hpp"
 #include "storage/sqlite/sqlite_store.hpp"
 
 #include <nlohmann/json.hpp>
@@ -55,7 +56,8 @@ Result<PluginConfig> ParsePluginOptions(const mosquitto_opt* options, int option
         }
     }
     if (config.database_path.empty()) {
-        return InternalError("plugin_opt_database (otad's SQLite file) is required");
+        return InternalError(
+            "plugin_opt_database (otad's SQLite file or PostgreSQL URL) is required");
     }
     if (config.server_username.empty() || config.server_password.empty()) {
         return InternalError(
@@ -168,20 +170,32 @@ Result<std::optional<domain::ScopedDevice>> AlinkBroker::FindDevice(
     if (store_ == nullptr) {
         // otad may create its database after Mosquitto started: try again at every login until
         // it is there.
+        storage::StoreOptions where;
+        if (storage::IsPostgresUrl(config_.database_path)) {
+            where.database = config_.database_path;
+        } else {
+            where.sqlite_path = config_.database_path;
+        }
+        where.read_only = true;
+        where.read_only_connections = 1;
         Result<std::unique_ptr<domain::Store>> opened =
-            storage::sqlite::OpenSqliteStore(storage::sqlite::SqliteOptions{
-                .path = config_.database_path,
-                .reader_connections = 1,
-                .synchronous_full = false,
-                .busy_timeout_ms = kStoreBusyTimeoutMs,
-                .read_only = true,
-            });
+            where.database.empty()
+                ? storage::sqlite::OpenSqliteStore(storage::sqlite::SqliteOptions{
+                      .path = config_.database_path,
+                      .reader_connections = 1,
+                      .synchronous_full = false,
+                      .busy_timeout_ms = kStoreBusyTimeoutMs,
+                      .read_only = true,
+                  })
+                : storage::OpenStore(where);
         if (!opened.ok()) {
             return std::move(opened).error();
         }
         store_ = std::move(opened).value();
-        mosquitto_log_printf(
-            MOSQ_LOG_NOTICE, "otad-auth: reading devices from %s", config_.database_path.c_str());
+        // The description leaves out a URL's user and password.
+        mosquitto_log_printf(MOSQ_LOG_NOTICE,
+                             "otad-auth: reading devices from %s",
+                             storage::DescribeDatabase(where).c_str());
     }
     std::optional<domain::ScopedDevice> found;
     Status read = store_->Read([&](domain::ReadTx& tx) -> Status {

@@ -1,6 +1,7 @@
 #include "config.hpp"
 
 #include "common/text.hpp"
+#include "redis/client.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -98,6 +99,47 @@ Status LoadMqttSection(const std::string& path, const Json& m, MqttConfig& mqtt)
     return Ok();
 }
 
+Status LoadRedisSection(const std::string& path, const Json& r, RedisConfig& out) {
+    OTA_TRY(CheckKeys(
+        path,
+        r,
+        "redis.",
+        {"url", "password_file", "connect_timeout_ms", "command_timeout_ms", "key_prefix"}));
+    out.enabled = true;
+    OTA_TRY(ReadString(path, r, "url", out.url));
+    OTA_TRY(ReadString(path, r, "password_file", out.password_file));
+    OTA_TRY(ReadInt(path, r, "connect_timeout_ms", 1, 60'000, out.connect_timeout_ms));
+    OTA_TRY(ReadInt(path, r, "command_timeout_ms", 1, 60'000, out.command_timeout_ms));
+    OTA_TRY(ReadString(path, r, "key_prefix", out.key_prefix));
+    if (Result<redis::Endpoint> endpoint = redis::ParseUrl(out.url); !endpoint.ok()) {
+        return ConfigError(path, "'redis.url': " + endpoint.error().message);
+    }
+    if (Status st = CheckRedisKeyPrefix(out.key_prefix); !st.ok()) {
+        return ConfigError(path, "'redis.key_prefix' " + st.error().message);
+    }
+    return Ok();
+}
+
+// A password file holds one short line; trailing line breaks are not part of the password.
+Result<std::string> ReadPasswordFile(const std::string& what, const std::string& file) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) {
+        return MakeError(ErrorCode::kInvalidParameter, what + " " + file + " cannot be read");
+    }
+    std::string password;
+    constexpr size_t kMaxPasswordBytes = 4096;
+    password.resize(kMaxPasswordBytes + 1);
+    in.read(password.data(), static_cast<std::streamsize>(password.size()));
+    password.resize(static_cast<size_t>(in.gcount()));
+    if (password.size() > kMaxPasswordBytes) {
+        return MakeError(ErrorCode::kInvalidParameter, what + " " + file + " is too long");
+    }
+    while (!password.empty() && (password.back() == '\n' || password.back() == '\r')) {
+        password.pop_back();
+    }
+    return password;
+}
+
 }  // namespace
 
 Status ParseListen(const std::string& text, std::string& host, uint16_t& port) {
@@ -140,9 +182,12 @@ Status LoadConfigFile(const std::string& path, Config& config) {
                        "region_id",
                        "limits",
                        "throttling",
+                       "database",
                        "sqlite",
+                       "postgres",
                        "files",
-                       "mqtt"}));
+                       "mqtt",
+                       "redis"}));
     OTA_TRY(ReadString(path, root, "listen", config.listen));
     OTA_TRY(ReadString(path, root, "data", config.data_dir));
     OTA_TRY(ReadString(path, root, "region_id", config.rpc.env.region_id));
@@ -232,6 +277,16 @@ Status LoadConfigFile(const std::string& path, Config& config) {
             config.sqlite_synchronous_full = s.at("synchronous_full").get<bool>();
         }
     }
+    OTA_TRY(ReadString(path, root, "database", config.database));
+    if (root.contains("postgres")) {
+        const Json& p = root.at("postgres");
+        OTA_TRY(CheckKeys(
+            path, p, "postgres.", {"connections", "acquire_timeout_ms", "statement_timeout_ms"}));
+        PostgresConfig& pg = config.postgres;
+        OTA_TRY(ReadInt(path, p, "connections", 1, 1000, pg.connections));
+        OTA_TRY(ReadInt(path, p, "acquire_timeout_ms", 1, 600'000, pg.acquire_timeout_ms));
+        OTA_TRY(ReadInt(path, p, "statement_timeout_ms", 0, 3'600'000, pg.statement_timeout_ms));
+    }
     if (root.contains("files")) {
         const Json& f = root.at("files");
         OTA_TRY(
@@ -256,6 +311,9 @@ Status LoadConfigFile(const std::string& path, Config& config) {
     if (root.contains("mqtt")) {
         OTA_TRY(LoadMqttSection(path, root.at("mqtt"), config.mqtt));
     }
+    if (root.contains("redis")) {
+        OTA_TRY(LoadRedisSection(path, root.at("redis"), config.redis));
+    }
     return Ok();
 }
 
@@ -266,25 +324,32 @@ Result<std::string> LoadMqttPassword(const MqttConfig& mqtt) {
     if (mqtt.password_file.empty()) {
         return std::string();
     }
-    std::ifstream in(mqtt.password_file, std::ios::binary);
-    if (!in) {
+    return ReadPasswordFile("mqtt.password_file", mqtt.password_file);
+}
+
+Result<std::string> LoadRedisPassword(const RedisConfig& redis) {
+    if (const char* env = std::getenv("OTAD_REDIS_PASSWORD"); env != nullptr && *env != '\0') {
+        return std::string(env);
+    }
+    if (redis.password_file.empty()) {
+        return std::string();
+    }
+    return ReadPasswordFile("redis.password_file", redis.password_file);
+}
+
+Status CheckRedisKeyPrefix(const std::string& prefix) {
+    constexpr size_t kMaxPrefixBytes = 64;
+    if (prefix.empty() || prefix.size() > kMaxPrefixBytes) {
         return MakeError(ErrorCode::kInvalidParameter,
-                         "mqtt.password_file " + mqtt.password_file + " cannot be read");
+                         "must be 1 to " + std::to_string(kMaxPrefixBytes) + " characters");
     }
-    std::string password;
-    // A password file holds one short line; anything longer is not a password file.
-    constexpr size_t kMaxPasswordBytes = 4096;
-    password.resize(kMaxPasswordBytes + 1);
-    in.read(password.data(), static_cast<std::streamsize>(password.size()));
-    password.resize(static_cast<size_t>(in.gcount()));
-    if (password.size() > kMaxPasswordBytes) {
-        return MakeError(ErrorCode::kInvalidParameter,
-                         "mqtt.password_file " + mqtt.password_file + " is too long");
+    for (const char c : prefix) {
+        if (c <= ' ' || c > '~') {
+            return MakeError(ErrorCode::kInvalidParameter,
+                             "must be printable ASCII characters without spaces");
+        }
     }
-    while (!password.empty() && (password.back() == '\n' || password.back() == '\r')) {
-        password.pop_back();
-    }
-    return password;
+    return Ok();
 }
 
 Status NormalizeBaseUrl(const std::string& what, std::string& url) {

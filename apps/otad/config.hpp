@@ -41,6 +41,28 @@ struct MqttConfig {
     int64_t max_batch_events = 2'000;
 };
 
+/// The PostgreSQL connection pool (used when `database` names a PostgreSQL server).
+struct PostgresConfig {
+    int64_t connections = 8;
+    int64_t acquire_timeout_ms = 10'000;
+    int64_t statement_timeout_ms = 60'000;
+};
+
+/// Throttling counters and the nonce replay memory shared by several otad nodes through Redis.
+/// Absent from the configuration (and no --redis flag): they stay in process memory (one node).
+struct RedisConfig {
+    bool enabled = false;
+    /// redis://[USER@]HOST[:PORT][/DB] or unix:///PATH[?db=DB]; never with a password.
+    std::string url = "redis://127.0.0.1:6379/0";
+    /// File holding the password (trailing line breaks ignored); OTAD_REDIS_PASSWORD overrides
+    /// it. The password itself never appears in the configuration file or in logs.
+    std::string password_file;
+    int64_t connect_timeout_ms = 200;
+    int64_t command_timeout_ms = 200;
+    /// Start of every key otad writes, so that several deployments can share one Redis.
+    std::string key_prefix = "otad:";
+};
+
 /// Everything `otad serve` can be told, from defaults, then the config file, then flags.
 struct Config {
     std::string listen = "127.0.0.1:8080";
@@ -48,9 +70,14 @@ struct Config {
     log::Level log_level = log::Level::kInfo;
     http::ServerOptions http;
     rpc::DispatcherOptions rpc;
+    /// Empty: records in SQLite in the data directory. Otherwise a PostgreSQL URL; the
+    /// OTAD_DATABASE environment variable and --database override the config file.
+    std::string database;
     bool sqlite_synchronous_full = true;
+    PostgresConfig postgres;
     FilesConfig files;
     MqttConfig mqtt;
+    RedisConfig redis;
 };
 
 /// Reads a JSON config file over `config`. Unknown keys and wrong types are errors, so that a
@@ -67,5 +94,13 @@ Status ParseListen(const std::string& text, std::string& host, uint16_t& port);
 /// `mqtt.password_file` without trailing line breaks, else empty. Fails when the file cannot
 /// be read.
 Result<std::string> LoadMqttPassword(const MqttConfig& mqtt);
+
+/// The Redis password: OTAD_REDIS_PASSWORD when set, else the content of
+/// `redis.password_file` without trailing line breaks, else empty. Fails when the file cannot
+/// be read.
+Result<std::string> LoadRedisPassword(const RedisConfig& redis);
+
+/// Checks a Redis key prefix: 1 to 64 printable ASCII characters without spaces.
+Status CheckRedisKeyPrefix(const std::string& prefix);
 
 }  // namespace otad::app

@@ -1,9 +1,11 @@
 // otad: a self-hosted OTA update server that speaks the Alibaba Cloud IoT OTA API.
 //
-//   otad serve [--listen HOST:PORT] [--data DIR] [--config FILE] [--log-level LEVEL]
-//              [--files-listen HOST:PORT] [--files-base-url URL] [--mqtt HOST:PORT]
-//   otad account create --name NAME [--data DIR] [--access-key-id ID --access-key-secret S]
-//   otad account list [--data DIR]
+//   otad serve [--listen HOST:PORT] [--data DIR] [--database URL] [--config FILE]
+//              [--log-level LEVEL] [--files-listen HOST:PORT] [--files-base-url URL]
+//              [--mqtt HOST:PORT] [--redis URL]
+//   otad account create --name NAME [--data DIR] [--database URL]
+//                       [--access-key-id ID --access-key-secret S]
+//   otad account list [--data DIR] [--database URL]
 //   otad version
 //
 // This file is the composition root: it reads the configuration, picks the storage backend,
@@ -22,8 +24,12 @@
 #include "mqtt/broker_client.hpp"
 #include "mqtt/device_gateway.hpp"
 #include "mqtt/services_channel.hpp"
+#include "redis/client.hpp"
+#include "redis/nonce_store.hpp"
+#include "redis/rate_limiter.hpp"
 #include "rpc/dispatcher.hpp"
-#include "storage/sqlite/sqlite_store.hpp"
+#include "rpc/throttle.hpp"
+#include "storage/open/open_store.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -53,18 +59,25 @@ namespace {
 
 constexpr std::string_view kUsage =
     "usage:\n"
-    "  otad serve [--listen HOST:PORT] [--data DIR] [--config FILE] [--log-level LEVEL]\n"
-    "             [--files-listen HOST:PORT] [--files-base-url URL] [--mqtt HOST:PORT]\n"
-    "  otad account create --name NAME [--data DIR] [--access-key-id ID "
+    "  otad serve [--listen HOST:PORT] [--data DIR] [--database URL] [--config FILE]\n"
+    "             [--log-level LEVEL] [--files-listen HOST:PORT] [--files-base-url URL]\n"
+    "             [--mqtt HOST:PORT] [--redis URL]\n"
+    "  otad account create --name NAME [--data DIR] [--database URL] [--access-key-id ID "
     "--access-key-secret SECRET]\n"
-    "  otad account list [--data DIR]\n"
+    "  otad account list [--data DIR] [--database URL]\n"
     "  otad version\n"
     "\n"
     "serve prints 'listening on http://HOST:PORT' on stdout once it accepts connections.\n"
     "If ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET are set, serve makes\n"
     "sure an account with that AccessKey exists.\n"
     "--mqtt (or an \"mqtt\" section in the config file) connects to the MQTT broker that\n"
-    "devices use; OTAD_MQTT_PASSWORD holds the broker password.\n";
+    "devices use; OTAD_MQTT_PASSWORD holds the broker password.\n"
+    "--database postgresql://USER@HOST:PORT/DB (or OTAD_DATABASE, or \"database\" in the config\n"
+    "file) keeps the records in PostgreSQL instead of SQLite in the data directory; put a\n"
+    "password in PGPASSWORD or ~/.pgpass rather than in the URL.\n"
+    "--redis redis://HOST:PORT/DB or unix:///PATH (or a \"redis\" section in the config file)\n"
+    "shares throttling and nonces with the other otad nodes through Redis;\n"
+    "OTAD_REDIS_PASSWORD holds its password.\n";
 
 int Fail(const std::string& message) {
     std::cerr << "otad: " << message << "\n";
@@ -100,17 +113,37 @@ Result<std::map<std::string, std::string>> ParseFlags(const std::vector<std::str
     return flags;
 }
 
-Result<std::unique_ptr<domain::Store>> OpenStore(const std::string& data_dir, bool sync_full) {
+// The database named by --database, else OTAD_DATABASE, else the config file ("" = SQLite).
+std::string ChooseDatabase(const std::map<std::string, std::string>& flags,
+                           const std::string& configured) {
+    if (auto it = flags.find("database"); it != flags.end()) {
+        return it->second;
+    }
+    if (const char* env = std::getenv("OTAD_DATABASE"); env != nullptr && *env != '\0') {
+        return env;
+    }
+    return configured;
+}
+
+storage::StoreOptions StoreOptionsFor(const Config& config) {
+    storage::StoreOptions options;
+    options.database = config.database;
+    options.sqlite_path = (std::filesystem::path(config.data_dir) / "otad.db").string();
+    options.sqlite_synchronous_full = config.sqlite_synchronous_full;
+    options.pg_connections = static_cast<int>(config.postgres.connections);
+    options.pg_acquire_timeout_ms = static_cast<int>(config.postgres.acquire_timeout_ms);
+    options.pg_statement_timeout_ms = static_cast<int>(config.postgres.statement_timeout_ms);
+    return options;
+}
+
+Result<std::unique_ptr<domain::Store>> OpenStore(const Config& config) {
     std::error_code ec;
-    std::filesystem::create_directories(std::filesystem::path(data_dir) / "files", ec);
+    std::filesystem::create_directories(std::filesystem::path(config.data_dir) / "files", ec);
     if (ec) {
         return MakeError(ErrorCode::kInternal,
-                         "cannot create data directory " + data_dir + ": " + ec.message());
+                         "cannot create data directory " + config.data_dir + ": " + ec.message());
     }
-    storage::sqlite::SqliteOptions options;
-    options.path = (std::filesystem::path(data_dir) / "otad.db").string();
-    options.synchronous_full = sync_full;
-    return storage::sqlite::OpenSqliteStore(options);
+    return storage::OpenStore(StoreOptionsFor(config));
 }
 
 std::string ErrorText(const Error& e) {
@@ -309,6 +342,36 @@ Result<mqtt::BrokerOptions> BrokerOptionsFrom(const MqttConfig& config,
     return options;
 }
 
+// Throttling counters and nonces shared with the other otad nodes through Redis (decision
+// 0015). Made before the dispatcher, which holds references to them, and kept until the end.
+struct SharedLimits {
+    std::unique_ptr<redis::Client> client;
+    /// This node's own buckets, used while Redis fails.
+    rpc::Throttle fallback;
+    std::unique_ptr<redis::RedisNonceStore> nonces;
+    std::unique_ptr<redis::RedisRateLimiter> limiter;
+};
+
+// One pooled connection per API worker thread (the only threads that call the dispatcher), so
+// that no request waits for a connection.
+Result<std::unique_ptr<SharedLimits>> OpenSharedLimits(const RedisConfig& config,
+                                                       int64_t nonce_window_ms,
+                                                       size_t worker_threads) {
+    redis::ClientOptions options;
+    OTA_ASSIGN_OR_RETURN(options.endpoint, redis::ParseUrl(config.url));
+    OTA_ASSIGN_OR_RETURN(options.password, LoadRedisPassword(config));
+    options.connect_timeout_ms = config.connect_timeout_ms;
+    options.command_timeout_ms = config.command_timeout_ms;
+    options.connections = worker_threads;
+    auto shared = std::make_unique<SharedLimits>();
+    shared->client = std::make_unique<redis::Client>(std::move(options));
+    shared->nonces = std::make_unique<redis::RedisNonceStore>(
+        *shared->client, config.key_prefix, nonce_window_ms);
+    shared->limiter = std::make_unique<redis::RedisRateLimiter>(
+        *shared->client, config.key_prefix, shared->fallback);
+    return shared;
+}
+
 nlohmann::json AccountJson(const domain::AccountWithInstance& a, bool with_secret) {
     nlohmann::json j;
     j["Name"] = a.account.name;
@@ -326,12 +389,17 @@ int AccountCommand(const std::vector<std::string>& args) {
         return Fail(std::string("missing account command\n") + std::string(kUsage));
     }
     const std::string& sub = args[2];
-    auto flags = ParseFlags(args, 3, {"name", "data", "access-key-id", "access-key-secret"});
+    auto flags =
+        ParseFlags(args, 3, {"name", "data", "database", "access-key-id", "access-key-secret"});
     if (!flags.ok()) {
         return Fail(flags.error().message);
     }
-    const std::string data_dir = flags->count("data") ? flags->at("data") : ".otad-data";
-    auto store = OpenStore(data_dir, true);
+    Config config;
+    if (flags->count("data")) {
+        config.data_dir = flags->at("data");
+    }
+    config.database = ChooseDatabase(*flags, config.database);
+    auto store = OpenStore(config);
     if (!store.ok()) {
         return Fail(ErrorText(store.error()));
     }
@@ -395,10 +463,17 @@ Status EnsureEnvironmentAccount(domain::Services& services) {
 }
 
 int Serve(const std::vector<std::string>& args) {
-    auto flags = ParseFlags(
-        args,
-        2,
-        {"listen", "data", "config", "log-level", "files-listen", "files-base-url", "mqtt"});
+    auto flags = ParseFlags(args,
+                            2,
+                            {"listen",
+                             "data",
+                             "database",
+                             "config",
+                             "log-level",
+                             "files-listen",
+                             "files-base-url",
+                             "mqtt",
+                             "redis"});
     if (!flags.ok()) {
         return Fail(flags.error().message + "\n" + std::string(kUsage));
     }
@@ -414,6 +489,7 @@ int Serve(const std::vector<std::string>& args) {
     if (flags->count("data")) {
         config.data_dir = flags->at("data");
     }
+    config.database = ChooseDatabase(*flags, config.database);
     if (flags->count("files-listen")) {
         config.files.listen = flags->at("files-listen");
     }
@@ -429,6 +505,25 @@ int Serve(const std::vector<std::string>& args) {
             !st.ok() || config.mqtt.port == 0) {
             return Fail("--mqtt must be HOST:PORT with a port from 1 to 65535");
         }
+    }
+    if (flags->count("redis")) {
+        config.redis.enabled = true;
+        config.redis.url = flags->at("redis");
+        if (Result<redis::Endpoint> endpoint = redis::ParseUrl(config.redis.url); !endpoint.ok()) {
+            return Fail("--redis: " + endpoint.error().message);
+        }
+    }
+    std::unique_ptr<SharedLimits> shared_limits;
+    if (config.redis.enabled) {
+        auto shared = OpenSharedLimits(config.redis,
+                                       config.rpc.nonces.window_ms,
+                                       static_cast<size_t>(config.http.worker_threads));
+        if (!shared.ok()) {
+            return Fail(shared.error().message);
+        }
+        shared_limits = std::move(*shared);
+        config.rpc.nonce_store = shared_limits->nonces.get();
+        config.rpc.rate_limiter = shared_limits->limiter.get();
     }
     std::optional<mqtt::BrokerOptions> broker_options;
     if (config.mqtt.enabled) {
@@ -463,7 +558,7 @@ int Serve(const std::vector<std::string>& args) {
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
     ::signal(SIGPIPE, SIG_IGN);
 
-    auto store = OpenStore(config.data_dir, config.sqlite_synchronous_full);
+    auto store = OpenStore(config);
     if (!store.ok()) {
         return Fail(ErrorText(store.error()));
     }
@@ -494,6 +589,17 @@ int Serve(const std::vector<std::string>& args) {
     files::UploadHandler uploads(file_service, **blobs, clock);
     files::DownloadHandler downloads(file_service, **blobs, clock);
 
+    if (shared_limits) {
+        const std::string where = shared_limits->client->endpoint().Describe();
+        log::Info("throttling and nonces: redis " + where);
+        if (Status st = shared_limits->client->Ping(); !st.ok()) {
+            // Not fatal: requests are refused (nonces fail closed) until Redis answers.
+            log::Warn("redis " + where + " does not answer yet; API requests are refused until " +
+                      "it does (" + st.error().internal + ")");
+        }
+    } else {
+        log::Info("throttling and nonces: in-process");
+    }
     rpc::Dispatcher dispatcher(services, file_service, clock, config.rpc);
     domain::Store& db = **store;
 
@@ -605,8 +711,9 @@ int Serve(const std::vector<std::string>& args) {
     std::printf("listening on http://%s:%u\n", shown.c_str(), static_cast<unsigned>(*port));
     std::fflush(stdout);
     log::Info("otad serving on " + shown + ":" + std::to_string(*port) + ", data in " +
-              config.data_dir + "; uploads to " + upload_base + ", downloads from " +
-              download_base);
+              config.data_dir + ", records in " +
+              storage::DescribeDatabase(StoreOptionsFor(config)) + "; uploads to " + upload_base +
+              ", downloads from " + download_base);
 
     int sig = 0;
     sigwait(&signals, &sig);

@@ -19,7 +19,7 @@ const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 
-const { startServer } = require('./server');
+const { startServer, storeDatabase, dropStore } = require('./server');
 const { makeDriver } = require('./clients');
 const { assertSuccess, uniqueName } = require('./checks');
 const { md5Hex, sha256Hex, formFields, postObject, httpExchange } = require('./upload');
@@ -143,7 +143,9 @@ function exitOf(child) {
 // Mosquitto with otad's plugin
 // ---------------------------------------------------------------------------
 
-// A broker on 127.0.0.1:`port`, plugin options pointing at otad's database.
+// A broker on 127.0.0.1:`port`, plugin options pointing at otad's database: the
+// SQLite file in otad's data directory, or in PostgreSQL mode the same conninfo URI
+// (with the data directory's search_path) that otad gets.
 // Restarting keeps the port, so otad and the devices find it again.
 class Broker {
   constructor({ dir, port, database, username, password }) {
@@ -243,10 +245,24 @@ async function startDeviceStack({ config = {} } = {}) {
   const password = crypto.randomBytes(18).toString('hex');
   const passwordFile = path.join(root, 'broker-password');
   fs.writeFileSync(passwordFile, `${password}\n`, { mode: 0o600 });
+  let database;
+  try {
+    database = await storeDatabase(dataDir);
+  } catch (e) {
+    fs.rmSync(root, { recursive: true, force: true });
+    throw e;
+  }
   const broker = new Broker({
-    dir: root, port: await freePort(), database: path.join(dataDir, 'otad.db'), username: BROKER_USER, password,
+    dir: root, port: await freePort(), database, username: BROKER_USER, password,
   });
-  await broker.start();
+  try {
+    await broker.start();
+  } catch (e) {
+    await broker.stop();
+    fs.rmSync(root, { recursive: true, force: true });
+    await dropStore(dataDir);
+    throw e;
+  }
   const filesPort = await freePort();
 
   const stack = {
@@ -321,6 +337,7 @@ async function startDeviceStack({ config = {} } = {}) {
       }
       await broker.stop();
       fs.rmSync(root, { recursive: true, force: true });
+      await dropStore(dataDir); // after otad and the broker let go of it
     },
 
     // Whatever helps explain a failure.

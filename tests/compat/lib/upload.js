@@ -92,8 +92,16 @@ function ossError(text) {
   return { code: pick('Code'), message: pick('Message'), requestId: pick('RequestId') };
 }
 
+// The secret is local state of the data directory with either storage backend (only
+// records move to PostgreSQL), so this reads the file in both modes.
 function deviceUrlSigner(dataDir) {
-  const secret = fs.readFileSync(path.join(dataDir, 'files', 'secret'));
+  const secretPath = path.join(dataDir, 'files', 'secret');
+  let secret;
+  try {
+    secret = fs.readFileSync(secretPath);
+  } catch (e) {
+    throw new Error(`cannot sign device URLs: the download secret files/secret is not in the data directory (${e.code || e.message})`);
+  }
   const key = crypto.createHmac('sha256', secret).update('otad/download-signing').digest();
   const sign = (ref, expires) => crypto.createHmac('sha256', key).update(`${ref}\n${expires}`).digest('hex').slice(0, 32);
   return {

@@ -1,6 +1,7 @@
 'use strict';
 // Account management through the CLI, the credential bootstrap from the
-// environment, the startup line, graceful shutdown and persistence.
+// environment, the startup line, graceful shutdown and persistence, and that the
+// records live in the storage backend of the run (SQLite or PostgreSQL).
 
 const { test, after } = require('node:test');
 const assert = require('node:assert/strict');
@@ -9,13 +10,15 @@ const os = require('node:os');
 const path = require('node:path');
 const crypto = require('node:crypto');
 
-const { startServer, createAccount, listAccounts } = require('../lib/server');
+const {
+  startServer, createAccount, listAccounts, backendName, storeSnapshot, removeDataDir,
+} = require('../lib/server');
 const { makeDriver } = require('../lib/clients');
 const { assertSuccess } = require('../lib/checks');
 const { createProduct } = require('../lib/fixtures');
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'otad-compat-persist-'));
-after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+after(() => removeDataDir(dataDir));
 
 const envKey = `LTAI5t${crypto.randomBytes(8).toString('hex')}`;
 const envSecret = crypto.randomBytes(15).toString('base64url');
@@ -68,6 +71,20 @@ test('first start: listening line, env bootstrap account, CLI accounts', async (
       }
       const text = JSON.stringify(list);
       assert.ok(!text.includes(envSecret) && !text.includes(created.AccessKeySecret), 'no secret appears in the listing');
+    });
+
+    // Otherwise a PostgreSQL run could pass on a server that quietly kept using SQLite,
+    // or on one that ignored the search_path and shared its tables with the others.
+    await t.test(`the records are in the ${backendName()} store of this data directory`, async () => {
+      const store = await storeSnapshot(dataDir);
+      if (store.backend === 'sqlite') {
+        assert.ok(store.sqliteFiles.includes('otad.db'), 'otad.db is in the data directory');
+      } else {
+        assert.deepEqual(store.sqliteFiles, [], 'no SQLite database in the data directory');
+        assert.ok(store.tables.length > 0, `otad made its tables in schema ${store.schema}`);
+      }
+      assert.ok(store.text.includes(created.AccessKeyId), 'the CLI-made account is stored there');
+      assert.ok(store.text.includes(envKey), 'the bootstrap account is stored there');
     });
   } finally {
     const exit = await server.stop();

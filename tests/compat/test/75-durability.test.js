@@ -1,6 +1,8 @@
 'use strict';
 // A success the server has answered is durable: otad killed with SIGKILL right after the
-// last answer keeps everything on restart.
+// last answer keeps everything on restart. Runs on either backend: with SQLite the answer
+// must wait for the commit to otad.db, with PostgreSQL for the commit on the server (the
+// PostgreSQL server itself is not killed; its own crash safety is not what this tests).
 
 const { test, after } = require('node:test');
 const assert = require('node:assert/strict');
@@ -8,13 +10,13 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 
-const { startServer, createAccount } = require('../lib/server');
+const { startServer, createAccount, removeDataDir } = require('../lib/server');
 const { makeDriver } = require('../lib/clients');
 const { assertSuccess } = require('../lib/checks');
 const { setupCatalog, createStaticJob, NO_THROTTLING } = require('../lib/fixtures');
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'otad-compat-kill-'));
-after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+after(() => removeDataDir(dataDir));
 
 async function kill9(server) {
   const exited = new Promise((resolve) => server.child.once('exit', resolve));
