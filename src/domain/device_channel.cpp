@@ -5,7 +5,9 @@
 // leaves a NOTIFIED task that its device never saw; when otad comes back, the broker's
 // retained presence replays every online device, and a replayed login offers the device its
 // NOTIFIED tasks again (never the IN_PROGRESS ones, which the device has acknowledged by
-// reporting progress). A genuine new login offers both, as the platform does.
+// reporting progress). A genuine new login offers both, as the platform does. A login report
+// for a device already recorded online with that login changes nothing: it is a redelivery, or
+// (several nodes, which all receive presence) another node applied it first.
 
 #include "domain/file_service.hpp"
 #include "domain/service_helpers.hpp"
@@ -44,6 +46,7 @@ class ChannelRun {
     Status Apply(const DeviceEvent& e);
     /// Pushes up to `limit` QUEUED tasks of batches with a push backlog.
     Status Sweep(int64_t limit);
+    Status Reoffer(int64_t before_ms, int64_t limit);
     /// Settles the jobs whose tasks ended and writes the pacing state of the jobs that pushed.
     Status Finish();
 
@@ -232,6 +235,10 @@ Status ChannelRun::Online(const DeviceEvent& e, ScopedDevice found) {
     // The broker replays the presence of devices still connected when otad subscribes again;
     // such a login carries the login time already recorded.
     const bool seen_before = e.at_ms > 0 && d.online_ms == e.at_ms;
+    if (seen_before && d.status == "ONLINE") {
+        // Applied already: a redelivery, or another node applied this report first.
+        return Ok();
+    }
     if (d.status != "ONLINE" || d.online_ms != at ||
         (!e.ip_address.empty() && d.ip_address != e.ip_address)) {
         d.status = "ONLINE";
@@ -385,6 +392,15 @@ Status ChannelRun::Sweep(int64_t limit) {
     return Ok();
 }
 
+Status ChannelRun::Reoffer(int64_t before_ms, int64_t limit) {
+    OTA_ASSIGN_OR_RETURN(auto stale, tx_.ListStaleOffers(before_ms, limit));
+    for (ScopedTask& st : stale) {
+        OTA_ASSIGN_OR_RETURN(UpgradeNotice n, Deliver(st.scope, std::move(st.task)));
+        out_.pushes.push_back(std::move(n));
+    }
+    return Ok();
+}
+
 Status ChannelRun::Finish() {
     for (const auto& [key, scope] : touched_) {
         OTA_TRY(SettleJob(tx_, scope, key.second, now_));
@@ -427,6 +443,22 @@ Result<std::vector<UpgradeNotice>> Services::TakeDuePushes(int64_t limit) {
         ChannelRun run(tx, files_, now);
         OTA_TRY(run.Sweep(limit));
         OTA_TRY(run.Finish());
+        pushes = std::move(run.outcome().pushes);
+        return Ok();
+    }));
+    return pushes;
+}
+
+Result<std::vector<UpgradeNotice>> Services::ReofferStaleTasks(int64_t stale_after_ms,
+                                                               int64_t limit) {
+    const int64_t now = clock_.NowMs();
+    std::vector<UpgradeNotice> pushes;
+    if (limit <= 0 || stale_after_ms <= 0) {
+        return pushes;
+    }
+    OTA_TRY(store_.Write([&](WriteTx& tx) -> Status {
+        ChannelRun run(tx, files_, now);
+        OTA_TRY(run.Reoffer(now - stale_after_ms, limit));
         pushes = std::move(run.outcome().pushes);
         return Ok();
     }));

@@ -240,6 +240,55 @@ TEST_F(DeviceChannelTest, ReplayedLoginOffersOnlyWhatTheDeviceHasNotAcknowledged
     EXPECT_TRUE(out.pushes.empty());
 }
 
+// Several nodes all receive each presence report; the first applies it, the others find it
+// applied and change nothing (no second push of what the first one offered).
+TEST_F(DeviceChannelTest, ALoginAppliedAlreadyChangesNothing) {
+    Apply({Online("dev-01", kNow)});
+    auto job = Static({"dev-01"});
+    ASSERT_TRUE(job.ok());
+    ASSERT_EQ(Sweep().size(), 1u);
+    auto again = Apply({Online("dev-01", kNow)});
+    EXPECT_TRUE(again.pushes.empty());
+    EXPECT_EQ(TaskOf(job->job_id, "dev-01").status, TaskStatus::kNotified);
+    // The device logs out and back in: a new login, offered again.
+    Apply({Event(DeviceEventKind::kOffline, "dev-01")});
+    auto back = Apply({Online("dev-01", kNow + 1000)});
+    EXPECT_EQ(Names(back.pushes), std::set<std::string>{"dev-01"});
+}
+
+// An offer nobody answered (the push or the device's reports may have been lost) is made
+// again once it is old enough; one being answered, or to an offline device, is not.
+TEST_F(DeviceChannelTest, UnansweredOffersAreMadeAgain) {
+    constexpr int64_t kStale = 10 * 60'000;
+    Apply({Online("dev-01", kNow), Online("dev-02", kNow), Online("dev-03", kNow)});
+    auto job = Static({"dev-01", "dev-02", "dev-03"});
+    ASSERT_TRUE(job.ok());
+    ASSERT_EQ(Sweep().size(), 3u);
+    auto none = services_->ReofferStaleTasks(kStale, 100);
+    ASSERT_TRUE(none.ok());
+    EXPECT_TRUE(none->empty());
+
+    clock_.Advance(kStale - 1000);
+    Apply({Progress("dev-02", 30)});                      // dev-02 is working on it
+    Apply({Event(DeviceEventKind::kOffline, "dev-03")});  // dev-03 left
+    clock_.Advance(2000);
+    auto again = services_->ReofferStaleTasks(kStale, 100);
+    ASSERT_TRUE(again.ok());
+    EXPECT_EQ(Names(*again), std::set<std::string>{"dev-01"});
+    // Offered just now: not again until it is old once more.
+    auto soon = services_->ReofferStaleTasks(kStale, 100);
+    ASSERT_TRUE(soon.ok());
+    EXPECT_TRUE(soon->empty());
+
+    // dev-02's reports stop: its task is offered again too, still IN_PROGRESS.
+    clock_.Advance(kStale + 1);
+    auto later = services_->ReofferStaleTasks(kStale, 100);
+    ASSERT_TRUE(later.ok());
+    EXPECT_EQ(Names(*later), (std::set<std::string>{"dev-01", "dev-02"}));
+    EXPECT_EQ(TaskOf(job->job_id, "dev-02").status, TaskStatus::kInProgress);
+    EXPECT_EQ(TaskOf(job->job_id, "dev-03").status, TaskStatus::kNotified);
+}
+
 TEST_F(DeviceChannelTest, OfflineDevicesAreNotPushed) {
     Apply({Online("dev-01", kNow)});
     Apply({Event(DeviceEventKind::kOffline, "dev-01")});

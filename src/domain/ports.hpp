@@ -224,6 +224,10 @@ class ReadTx {
     /// back online is offered again).
     virtual Result<std::vector<Task>> ListDeliveredTasksOfDevice(const Scope& scope,
                                                                  std::string_view iot_id) = 0;
+    /// NOTIFIED and IN_PROGRESS tasks last offered (notified_ms) and last changed (modified_ms)
+    /// before `before_ms`, of ONLINE devices, in IN_PROGRESS batches with NeedPush: offers
+    /// that may have been lost. Oldest offer first, at most `limit`, across tenants.
+    virtual Result<std::vector<ScopedTask>> ListStaleOffers(int64_t before_ms, int64_t limit) = 0;
 
     // ---- Large static batches --------------------------------------------------------------
 

@@ -394,6 +394,12 @@ class Services {
     /// QUEUED tasks of running batches that push, whose device is online, up to each batch's
     /// MaximumPerMinute: marked NOTIFIED and returned for sending. At most `limit` per call.
     Result<std::vector<UpgradeNotice>> TakeDuePushes(int64_t limit);
+    /// Offers again what was offered `stale_after_ms` ago or earlier and has not moved since
+    /// (NOTIFIED or IN_PROGRESS tasks of online devices in running batches that push): the
+    /// push, or the device's reports, may have been lost (a node that died between marking a
+    /// task and sending it, a report lost with it). Returns the notices to send; each offer
+    /// restarts the task's clock. At most `limit` per call.
+    Result<std::vector<UpgradeNotice>> ReofferStaleTasks(int64_t stale_after_ms, int64_t limit);
     /// Marks every device offline: the transport lost the broker and will learn again who is
     /// online when it reconnects.
     Status ResetPresence();

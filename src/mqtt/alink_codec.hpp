@@ -32,13 +32,16 @@ inline constexpr size_t kMaxModuleBytes = 255;
 /// Progress descriptions are cut to this many bytes (at a character boundary).
 inline constexpr size_t kMaxDescBytes = 1024;
 
-/// The topic filters otad subscribes to, one per kind of uplink.
+/// The broker's retained presence of each device (published by otad's broker plugin).
+inline constexpr const char* kPresenceFilter = "/as/mqtt/status/+/+";
+
+/// The topic filters otad subscribes to, one per kind of uplink; the presence filter last.
 inline constexpr const char* kUplinkFilters[] = {
     "/ota/device/inform/+/+",
     "/ota/device/progress/+/+",
     "/ota/device/request/+/+",
     "/sys/+/+/thing/ota/firmware/get",
-    "/as/mqtt/status/+/+",
+    kPresenceFilter,
 };
 
 /// Decodes one uplink message. On success the event names the device of the topic. Fails

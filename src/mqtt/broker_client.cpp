@@ -38,6 +38,12 @@ void BrokerClient::Deleter::operator()(mosquitto* m) const {
 }
 
 BrokerClient::BrokerClient(BrokerOptions options) : options_(std::move(options)) {
+    for (size_t i = 0; i < std::size(kUplinkFilters); ++i) {
+        const std::string_view filter = kUplinkFilters[i];
+        const bool shared = !options_.shared_group.empty() && filter != kPresenceFilter;
+        filters_[i] = shared ? "$share/" + options_.shared_group + "/" + std::string(filter)
+                             : std::string(filter);
+    }
     // The library keeps process-wide state (OpenSSL, random source); it is set up once and
     // left in place until exit, since other clients may still use it.
     std::call_once(g_library_once, [] { mosquitto_lib_init(); });
@@ -223,7 +229,7 @@ void BrokerClient::HandleConnect(mosquitto* m, void* self_ptr, int rc) {
     }
     char* filters[std::size(kUplinkFilters)];
     for (size_t i = 0; i < std::size(kUplinkFilters); ++i) {
-        filters[i] = const_cast<char*>(kUplinkFilters[i]);
+        filters[i] = self->filters_[i].data();
     }
     const int sub = mosquitto_subscribe_multiple(
         m, nullptr, static_cast<int>(std::size(filters)), filters, 1, 0, nullptr);

@@ -1,8 +1,10 @@
 #pragma once
 
 #include "common/result.hpp"
+#include "mqtt/alink_codec.hpp"
 #include "mqtt/ports.hpp"
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -28,6 +30,11 @@ struct BrokerOptions {
     /// meanwhile are delivered when it reconnects (the broker must queue QoS 0 messages for
     /// that: `queue_qos0_messages true`). Needs a client id that stays the same across runs.
     bool persistent_session = true;
+    /// Several otad nodes: the name of the MQTT shared subscription group through which the
+    /// broker hands each device report to exactly one node (`$share/<group>/<filter>`).
+    /// Presence (kPresenceFilter) is still subscribed by every node, so that each one sees the
+    /// broker's retained presence. Empty: one node, plain subscriptions.
+    std::string shared_group;
     int keepalive_s = 60;
     /// Wait before the first reconnect attempt; doubles after each failed one up to the max.
     std::chrono::milliseconds reconnect_min{1000};
@@ -76,6 +83,9 @@ class BrokerClient final : public PublishSink {
     struct Deleter {
         void operator()(mosquitto* m) const;
     };
+
+    /// The subscriptions, kUplinkFilters as this node takes them (shared or not).
+    std::array<std::string, std::size(kUplinkFilters)> filters_;
 
     static void HandleConnect(mosquitto* m, void* self, int rc);
     static void HandleDisconnect(mosquitto* m, void* self, int rc);

@@ -252,6 +252,91 @@ TEST_F(BrokerClientTest, SubscribesToTheUplinksAndPublishes) {
     EXPECT_FALSE(client.Publish(topic, payload, 1).ok());
 }
 
+// Two nodes of one shared group: each device report reaches exactly one of them, presence
+// reaches both, and once one node is gone the other gets every report.
+TEST_F(BrokerClientTest, SharedGroupHandsEachReportToOneNode) {
+    RecordingListener a_events;
+    RecordingListener b_events;
+    BrokerOptions a_options = Options("otad-node-a");
+    BrokerOptions b_options = Options("otad-node-b");
+    for (BrokerOptions* o : {&a_options, &b_options}) {
+        o->shared_group = "otad";
+        o->persistent_session = false;
+    }
+    BrokerClient a(a_options);
+    BrokerClient b(b_options);
+    ASSERT_TRUE(a.Start(a_events).ok());
+    ASSERT_TRUE(b.Start(b_events).ok());
+    ASSERT_TRUE(a_events.WaitForCount("connected", 1));
+    ASSERT_TRUE(b_events.WaitForCount("connected", 1));
+    const std::string topic = "/ota/device/progress/pk1/dev1";
+    auto count = [&](RecordingListener& l, const std::string& prefix) {
+        size_t n = 0;
+        for (const std::string& e : l.Events()) {
+            n += e.starts_with(prefix) ? 1 : 0;
+        }
+        return n;
+    };
+    // Polls, since the reports arrive on two listeners.
+    auto eventually = [](const std::function<bool()>& done,
+                         std::chrono::milliseconds wait = kWait) {
+        const auto deadline = std::chrono::steady_clock::now() + wait;
+        while (!done()) {
+            if (std::chrono::steady_clock::now() > deadline) {
+                return false;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        return true;
+    };
+    // Wait until both subscriptions are in place: a marker reaches each node at least once.
+    bool both = false;
+    for (int i = 0; i < 200 && !both; ++i) {
+        ASSERT_TRUE(a.Publish(topic, "warmup", 1).ok());
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        both = count(a_events, topic + " warmup") > 0 && count(b_events, topic + " warmup") > 0;
+    }
+    ASSERT_TRUE(both);
+    constexpr int kReports = 40;
+    for (int i = 0; i < kReports; ++i) {
+        ASSERT_TRUE(a.Publish(topic, "r" + std::to_string(i), 1).ok());
+    }
+    ASSERT_TRUE(eventually(
+        [&] { return count(a_events, topic + " r") + count(b_events, topic + " r") >= kReports; }));
+    for (int i = 0; i < kReports; ++i) {
+        const std::string report = topic + " r" + std::to_string(i);
+        auto exactly = [&](RecordingListener& l) {
+            const auto events = l.Events();
+            return std::count(events.begin(), events.end(), report);
+        };
+        EXPECT_EQ(exactly(a_events) + exactly(b_events), 1) << "report " << i;
+    }
+    EXPECT_GT(count(a_events, topic + " r"), 0U);
+    EXPECT_GT(count(b_events, topic + " r"), 0U);
+    // Presence is not shared: both nodes see it.
+    const std::string presence = "/as/mqtt/status/pk1/dev1";
+    ASSERT_TRUE(a.Publish(presence, "online", 1).ok());
+    ASSERT_TRUE(a_events.WaitForCount(presence + " online", 1));
+    ASSERT_TRUE(b_events.WaitForCount(presence + " online", 1));
+    // Node b leaves: everything goes to a, once the broker has seen b go (until then a report
+    // may still be handed to b's closing connection). Probes tell when: two in a row reach a.
+    b.Stop();
+    int in_a_row = 0;
+    for (int i = 0; i < 200 && in_a_row < 2; ++i) {
+        const std::string probe = "probe" + std::to_string(i);
+        ASSERT_TRUE(a.Publish(topic, probe, 1).ok());
+        const bool reached = eventually([&] { return count(a_events, topic + " " + probe) > 0; },
+                                        std::chrono::milliseconds(500));
+        in_a_row = reached ? in_a_row + 1 : 0;
+    }
+    ASSERT_EQ(in_a_row, 2);
+    for (int i = 0; i < 10; ++i) {
+        ASSERT_TRUE(a.Publish(topic, "after" + std::to_string(i), 1).ok());
+    }
+    EXPECT_TRUE(eventually([&] { return count(a_events, topic + " after") >= 10; }));
+    a.Stop();
+}
+
 TEST_F(BrokerClientTest, RetainedStatusesArriveAfterTheConnectionIsReported) {
     // The broker plugin retains each device's status; stand in for it with a plain client.
     const std::string online = R"({"status":"online","productKey":"pk1","deviceName":"dev1"})";

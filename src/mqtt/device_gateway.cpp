@@ -135,6 +135,7 @@ void DeviceGateway::Run() {
     std::vector<domain::DeviceEvent> batch;
     batch.reserve(options_.max_batch_events);
     auto next_push = SteadyClock::now();
+    auto next_reoffer = SteadyClock::now() + options_.reoffer_interval;
     std::unique_lock<std::mutex> lock(mu_);
     while (true) {
         if (queue_.empty()) {
@@ -171,7 +172,9 @@ void DeviceGateway::Run() {
 
         try {
             if (reset) {
-                ResetPresence();
+                if (options_.reset_presence_on_connect) {
+                    ResetPresence();
+                }
                 fresh_generation_ = reset_generation;
             }
             if (!batch.empty()) {
@@ -184,6 +187,11 @@ void DeviceGateway::Run() {
             if (link_up && (!batch.empty() || (accepting && SteadyClock::now() >= next_push))) {
                 TakeDuePushes();
                 next_push = SteadyClock::now() + options_.push_interval;
+            }
+            if (link_up && accepting && options_.reoffer_after.count() > 0 &&
+                SteadyClock::now() >= next_reoffer) {
+                ReofferStaleTasks();
+                next_reoffer = SteadyClock::now() + options_.reoffer_interval;
             }
         } catch (const std::exception& e) {
             events_dropped_.fetch_add(static_cast<int64_t>(batch.size()),
@@ -271,6 +279,25 @@ void DeviceGateway::TakeDuePushes() {
         if (static_cast<int64_t>(due->size()) < options_.max_pushes_per_take) {
             return;
         }
+    }
+}
+
+void DeviceGateway::ReofferStaleTasks() {
+    Result<std::vector<domain::UpgradeNotice>> stale =
+        channel_.ReofferStaleTasks(options_.reoffer_after.count(), options_.max_pushes_per_take);
+    if (!stale.ok()) {
+        storage_errors_.fetch_add(1, std::memory_order_relaxed);
+        log::Error("device channel: offering stale tasks again failed: " +
+                   ErrorText(stale.error()));
+        return;
+    }
+    if (!stale->empty()) {
+        log::Info("device channel: offering " + std::to_string(stale->size()) +
+                  " unanswered update(s) again");
+    }
+    for (const domain::UpgradeNotice& notice : *stale) {
+        const Outgoing out = RenderPush(notice, NextMessageId());
+        Send(out.topic, out.payload, pushes_sent_);
     }
 }
 

@@ -34,6 +34,17 @@ struct GatewayOptions {
     /// Undecodable messages logged one line each per stats interval; the rest are counted.
     int64_t max_rejection_logs = 20;
     int downlink_qos = 1;
+    /// One node: every connection to the broker starts by marking all devices offline; the
+    /// broker's retained presence then names those still connected. With several nodes this
+    /// must not happen (one node's reconnection would mark offline the devices the others
+    /// serve): presence is kept as last reported, and duplicate presence reports, which every
+    /// node receives, change nothing.
+    bool reset_presence_on_connect = true;
+    /// Offers not answered for this long (a NOTIFIED task, or an IN_PROGRESS one without a
+    /// report) are made again, at most max_pushes_per_take per check; zero turns this off.
+    std::chrono::milliseconds reoffer_after{std::chrono::minutes(10)};
+    /// How often the worker looks for such offers.
+    std::chrono::milliseconds reoffer_interval{std::chrono::seconds(30)};
 };
 
 /// What the gateway did since it started.
@@ -99,6 +110,7 @@ class DeviceGateway final : public BrokerListener {
     void ResetPresence();
     void Apply(const std::vector<domain::DeviceEvent>& events);
     void TakeDuePushes();
+    void ReofferStaleTasks();
     void Send(const std::string& topic,
               const std::string& payload,
               std::atomic<int64_t>& sent_counter);

@@ -92,6 +92,10 @@ class ScriptedChannel final : public DeviceChannel {
         }
         return out;
     }
+    Result<std::vector<domain::UpgradeNotice>> ReofferStaleTasks(int64_t /*stale_after_ms*/,
+                                                                 int64_t /*limit*/) override {
+        return std::vector<domain::UpgradeNotice>{};
+    }
     Result<std::vector<domain::UpgradeNotice>> TakeDuePushes(int64_t limit) override {
         std::lock_guard<std::mutex> lock(mu_);
         ++takes_;

@@ -44,6 +44,8 @@ class DeviceChannel {
     virtual Result<domain::DeviceEventOutcome> ApplyDeviceEvents(
         const std::vector<domain::DeviceEvent>& events) = 0;
     virtual Result<std::vector<domain::UpgradeNotice>> TakeDuePushes(int64_t limit) = 0;
+    virtual Result<std::vector<domain::UpgradeNotice>> ReofferStaleTasks(int64_t stale_after_ms,
+                                                                         int64_t limit) = 0;
     virtual Status ResetPresence() = 0;
 };
 

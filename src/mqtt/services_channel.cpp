@@ -11,6 +11,11 @@ Result<std::vector<domain::UpgradeNotice>> ServicesDeviceChannel::TakeDuePushes(
     return services_.TakeDuePushes(limit);
 }
 
+Result<std::vector<domain::UpgradeNotice>> ServicesDeviceChannel::ReofferStaleTasks(
+    int64_t stale_after_ms, int64_t limit) {
+    return services_.ReofferStaleTasks(stale_after_ms, limit);
+}
+
 Status ServicesDeviceChannel::ResetPresence() {
     return services_.ResetPresence();
 }

@@ -13,6 +13,8 @@ class ServicesDeviceChannel final : public DeviceChannel {
     Result<domain::DeviceEventOutcome> ApplyDeviceEvents(
         const std::vector<domain::DeviceEvent>& events) override;
     Result<std::vector<domain::UpgradeNotice>> TakeDuePushes(int64_t limit) override;
+    Result<std::vector<domain::UpgradeNotice>> ReofferStaleTasks(int64_t stale_after_ms,
+                                                                 int64_t limit) override;
     Status ResetPresence() override;
 
   private:

@@ -283,6 +283,8 @@ class SqlTx final : public domain::WriteTx {
                                                         int64_t limit) override;
     Result<std::vector<domain::Task>> ListDeliveredTasksOfDevice(const domain::Scope& scope,
                                                                  std::string_view iot_id) override;
+    Result<std::vector<domain::ScopedTask>> ListStaleOffers(int64_t before_ms,
+                                                            int64_t limit) override;
     Status ForEachBatchCandidate(const domain::Scope& scope,
                                  std::string_view product_key,
                                  std::string_view module_name,

@@ -275,6 +275,21 @@ constexpr std::string_view kSelectDeliveredTasksOfDevice =
     "WHERE account_id = ?1 AND instance_id = ?2 AND iot_id = ?3 "
     "  AND status IN ('NOTIFIED', 'IN_PROGRESS') "
     "ORDER BY created_ms, task_id";
+// Walks tasks_offered (migration 0005), whose condition is repeated exactly; the device and
+// batch conditions are key lookups per candidate.
+constexpr std::string_view kSelectStaleOffers =
+    "SELECT " OTA_TASK_COLUMNS
+    ", account_id, instance_id, notified_ms "
+    "FROM tasks "
+    "WHERE (status = 'NOTIFIED' OR status = 'IN_PROGRESS') AND notified_ms < ?1 "
+    "  AND modified_ms < ?1 "
+    "  AND EXISTS (SELECT 1 FROM devices AS d WHERE d.account_id = tasks.account_id "
+    "              AND d.instance_id = tasks.instance_id AND d.iot_id = tasks.iot_id "
+    "              AND d.status = 'ONLINE') "
+    "  AND EXISTS (SELECT 1 FROM jobs AS j WHERE j.account_id = tasks.account_id "
+    "              AND j.instance_id = tasks.instance_id AND j.job_id = tasks.job_id "
+    "              AND j.job_status = 'IN_PROGRESS' AND j.need_push = 1) "
+    "ORDER BY notified_ms LIMIT ?2";
 constexpr std::string_view kUpdateJobPushState =
     "UPDATE jobs SET push_window_start_ms = ?4, push_window_count = ?5, push_backlog = ?6 "
     "WHERE job_id = ?3 AND account_id = ?1 AND instance_id = ?2";
@@ -1138,6 +1153,20 @@ Result<std::vector<domain::ScopedTask>> SqlTx::ListTasksDue(int64_t now_ms, int6
     OTA_TRY(CollectDue(
         db_, kSelectTasksTimeoutDue, now_ms, limit, kTaskColumnCount, ReadTask, timeouts));
     for (DueRow<Task>& row : MergeDue(std::move(retries), std::move(timeouts), limit)) {
+        tasks.push_back(domain::ScopedTask{row.scope, std::move(row.record)});
+    }
+    return tasks;
+}
+
+Result<std::vector<domain::ScopedTask>> SqlTx::ListStaleOffers(int64_t before_ms, int64_t limit) {
+    std::vector<domain::ScopedTask> tasks;
+    if (limit <= 0) {
+        return tasks;
+    }
+    std::vector<DueRow<Task>> rows;
+    OTA_TRY(
+        CollectDue(db_, kSelectStaleOffers, before_ms, limit, kTaskColumnCount, ReadTask, rows));
+    for (DueRow<Task>& row : rows) {
         tasks.push_back(domain::ScopedTask{row.scope, std::move(row.record)});
     }
     return tasks;
