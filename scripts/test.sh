@@ -18,6 +18,8 @@ jobs="$(nproc)"
 scripts/deps.sh --test
 
 services="$(mktemp -d -t otad-test-services.XXXXXX)"
+# PostgreSQL runs as its own user when this script runs as root: it must reach its directory.
+chmod 0755 "$services"
 stop_services() {
   scripts/postgres.sh stop "$services/postgres" >/dev/null 2>&1 || true
   scripts/redis.sh stop "$services/redis" >/dev/null 2>&1 || true
