@@ -44,6 +44,14 @@ redis_users="$(git ls-files -co --exclude-standard -- 'src/*' |
 if [[ -n "$redis_users" ]]; then
   echo "layer violation (only apps/ use src/redis and hiredis):"; echo "$redis_users"; fail=1
 fi
+# src/storage/migrate (otad migrate) needs both engines, through their drivers; only apps/ use it.
+check src/storage/migrate 'sqlite3|libpq' 'the migration reads and writes through the drivers'
+migrate_users="$(git ls-files -co --exclude-standard -- 'src/*' |
+                 grep -E '\.(cpp|hpp)$' | grep -v '^src/storage/migrate/' |
+                 xargs -r grep -nE '^#include [<"]storage/migrate/' || true)"
+if [[ -n "$migrate_users" ]]; then
+  echo "layer violation (only apps/ use src/storage/migrate):"; echo "$migrate_users"; fail=1
+fi
 # Beast and Asio stay in the few files that need them (build time on small machines).
 beast="$(git ls-files -co --exclude-standard -- 'src/*' 'apps/*' |
          xargs -r grep -lE '^#include <boost/(beast|asio)' | grep -v '^src/http/server\(_test\)\?\.cpp$' || true)"

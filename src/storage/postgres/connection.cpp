@@ -544,6 +544,84 @@ Result<int64_t> PgConnection::ExecCountingRows(const char* script) {
     return rows;
 }
 
+Status PgConnection::CopyBegin(const char* statement) {
+    PGresult* result = PQexec(conn_, statement);
+    if (result != nullptr && PQresultStatus(result) == PGRES_COPY_IN) {
+        PQclear(result);
+        return Ok();
+    }
+    Status checked = Check(result, "COPY");
+    PQclear(result);
+    OTA_TRY(checked);
+    // The statement ran, but it was not a COPY FROM STDIN.
+    return InternalError("postgres: COPY: the statement did not start a COPY FROM STDIN");
+}
+
+Status PgConnection::CopyData(std::string_view data) {
+    // libpq takes an int length: large pieces go in parts.
+    constexpr size_t kMaxPiece = size_t{1} << 30;
+    while (!data.empty()) {
+        const size_t piece = std::min(data.size(), kMaxPiece);
+        if (PQputCopyData(conn_, data.data(), static_cast<int>(piece)) != 1) {
+            // The server ended the COPY (it refused a row) or the connection broke; the COPY's
+            // results say which.
+            Result<int64_t> finished = FinishCopy("otad: the data could not be sent");
+            if (!finished.ok()) {
+                return std::move(finished).error();
+            }
+            return InternalError("postgres: COPY: " + OneLine(PQerrorMessage(conn_)));
+        }
+        data.remove_prefix(piece);
+    }
+    return Ok();
+}
+
+Result<int64_t> PgConnection::CopyEnd() {
+    return FinishCopy(nullptr);
+}
+
+void PgConnection::CopyAbort() {
+    Result<int64_t> ignored = FinishCopy("otad: COPY abandoned");
+    (void)ignored;
+}
+
+Result<int64_t> PgConnection::FinishCopy(const char* abort_reason) {
+    // Fails when no COPY is in progress any more (the server ended it); the results below then
+    // hold the reason.
+    PQputCopyEnd(conn_, abort_reason);
+    Status outcome = Ok();
+    int64_t rows = 0;
+    while (PGresult* result = PQgetResult(conn_)) {
+        if (PQresultStatus(result) == PGRES_COPY_IN) {
+            // Still copying: the end above did not reach the server. Give up the COPY.
+            PQclear(result);
+            if (PQputCopyEnd(conn_, "otad: COPY abandoned") != 1) {
+                break;
+            }
+            continue;
+        }
+        if (outcome.ok()) {
+            outcome = Check(result, "COPY");
+            if (outcome.ok()) {
+                const char* tuples = PQcmdTuples(result);
+                std::from_chars(tuples, tuples + std::strlen(tuples), rows);
+            }
+        }
+        PQclear(result);
+    }
+    OTA_TRY(outcome);
+    if (Broken()) {
+        return Error{
+            ErrorCode::kUnavailable, {}, {}, "postgres: COPY: " + OneLine(PQerrorMessage(conn_))};
+    }
+    if (abort_reason != nullptr) {
+        return InternalError("postgres: COPY: abandoned");
+    }
+    changes_ = rows;
+    total_changes_ += rows;
+    return rows;
+}
+
 Status PgConnection::Commit() {
     PGresult* result = PQexec(conn_, "COMMIT");
     Status checked = Check(result, "COMMIT");

@@ -90,6 +90,17 @@ class PgConnection final : public sql::Connection {
     /// Like Exec; returns how many rows the script's last statement returned.
     Result<int64_t> ExecCountingRows(const char* script);
 
+    /// Bulk loading with `COPY ... FROM STDIN`. CopyBegin runs the statement; CopyData sends
+    /// rows in the statement's format, in pieces of any size (libpq buffers them); CopyEnd ends
+    /// the data and returns how many rows the server stored. A row the server refuses fails
+    /// CopyData or CopyEnd with the server's error (which ends the COPY, and fails the open
+    /// transaction); CopyAbort ends a COPY on purpose, with the same effect. Errors never quote
+    /// the rows.
+    Status CopyBegin(const char* statement);
+    Status CopyData(std::string_view data);
+    Result<int64_t> CopyEnd();
+    void CopyAbort();
+
     /// Commits the open transaction. Fails with kInternal when the server rolled it back
     /// instead (PostgreSQL answers COMMIT of a transaction in which a statement failed with a
     /// rollback, not an error).
@@ -136,6 +147,10 @@ class PgConnection final : public sql::Connection {
     Result<const Prepared*> Find(std::string_view sql, bool on_server);
     sql::Statement Borrow(const Prepared& prepared, bool stream);
     void GiveBack(PgStatement* statement);
+
+    /// Ends the COPY in progress (with `abort_reason`, when not null: the server then fails it)
+    /// and collects its results: the rows stored, or the COPY's error.
+    Result<int64_t> FinishCopy(const char* abort_reason);
 
     /// Records the affected rows of a finished INSERT, UPDATE, DELETE or MERGE.
     void NoteCompleted(pg_result* result);
