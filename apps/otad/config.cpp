@@ -77,6 +77,8 @@ Status LoadMqttSection(const std::string& path, const Json& m, MqttConfig& mqtt)
                        "username",
                        "password_file",
                        "client_id",
+                       "shared_group",
+                       "reoffer_after_s",
                        "keepalive_s",
                        "max_queued_events",
                        "max_batch_events"}));
@@ -86,6 +88,8 @@ Status LoadMqttSection(const std::string& path, const Json& m, MqttConfig& mqtt)
     OTA_TRY(ReadString(path, m, "username", mqtt.username));
     OTA_TRY(ReadString(path, m, "password_file", mqtt.password_file));
     OTA_TRY(ReadString(path, m, "client_id", mqtt.client_id));
+    OTA_TRY(ReadString(path, m, "shared_group", mqtt.shared_group));
+    OTA_TRY(ReadInt(path, m, "reoffer_after_s", 0, 86'400, mqtt.reoffer_after_s));
     OTA_TRY(ReadInt(path, m, "keepalive_s", 5, 65535, mqtt.keepalive_s));
     OTA_TRY(ReadInt(path, m, "max_queued_events", 100, 10'000'000, mqtt.max_queued_events));
     OTA_TRY(ReadInt(path, m, "max_batch_events", 1, 100'000, mqtt.max_batch_events));
@@ -95,6 +99,12 @@ Status LoadMqttSection(const std::string& path, const Json& m, MqttConfig& mqtt)
     // MQTT 3.1.1 brokers must accept client ids of up to 23 bytes; Mosquitto takes more.
     if (mqtt.client_id.size() > 128) {
         return ConfigError(path, "'mqtt.client_id' must be at most 128 bytes");
+    }
+    // A share name is one topic level without wildcards.
+    if (mqtt.shared_group.size() > 64 ||
+        mqtt.shared_group.find_first_of("/+#") != std::string::npos) {
+        return ConfigError(path,
+                           "'mqtt.shared_group' must be at most 64 bytes without '/', '+' or '#'");
     }
     return Ok();
 }
@@ -289,12 +299,13 @@ Status LoadConfigFile(const std::string& path, Config& config) {
     }
     if (root.contains("files")) {
         const Json& f = root.at("files");
-        OTA_TRY(
-            CheckKeys(path,
-                      f,
-                      "files.",
-                      {"listen", "base_url", "upload_base_url", "max_upload_bytes", "form_ttl_s"}));
+        OTA_TRY(CheckKeys(
+            path,
+            f,
+            "files.",
+            {"dir", "listen", "base_url", "upload_base_url", "max_upload_bytes", "form_ttl_s"}));
         FilesConfig& files = config.files;
+        OTA_TRY(ReadString(path, f, "dir", files.dir));
         OTA_TRY(ReadString(path, f, "listen", files.listen));
         OTA_TRY(ReadString(path, f, "base_url", files.base_url));
         OTA_TRY(ReadString(path, f, "upload_base_url", files.upload_base_url));

@@ -11,6 +11,9 @@ namespace otad::app {
 
 /// Firmware storage: where uploads and device downloads are served and what URLs they get.
 struct FilesConfig {
+    /// Where firmware files and the key that signs their URLs live. Empty: DATA/files. Nodes
+    /// that share one database must share this directory too (decision 0017).
+    std::string dir;
     /// Optional second listener (HOST:PORT) serving only uploads and downloads, e.g. for
     /// devices on port 80. Empty: the API listener serves them.
     std::string listen;
@@ -36,7 +39,14 @@ struct MqttConfig {
     /// Empty: "otad-" and random characters, so that two servers never take over each
     /// other's session.
     std::string client_id;
+    /// Several otad nodes on one database: a name, the same on every node, under which they
+    /// share the device reports (an MQTT shared subscription); each node then keeps no session
+    /// at the broker and leaves presence as last reported when it reconnects. Empty: one node.
+    std::string shared_group;
     int keepalive_s = 60;
+    /// An update offered to an online device and not answered for this long is offered again
+    /// (its push or the device's reports may have been lost); 0 = never.
+    int64_t reoffer_after_s = 600;
     int64_t max_queued_events = 20'000;
     int64_t max_batch_events = 2'000;
 };

@@ -6,6 +6,8 @@
 //   otad account create --name NAME [--data DIR] [--database URL]
 //                       [--access-key-id ID --access-key-secret S]
 //   otad account list [--data DIR] [--database URL]
+//   otad migrate --to postgresql://USER@HOST:PORT/DB [--data DIR] [--force] [--files-to DIR]
+//   otad migrate --files-to DIR [--data DIR]
 //   otad version
 //
 // This file is the composition root: it reads the configuration, picks the storage backend,
@@ -18,6 +20,7 @@
 #include "domain/file_service.hpp"
 #include "domain/services.hpp"
 #include "files/blob_store.hpp"
+#include "files/copy_files.hpp"
 #include "files/download_handler.hpp"
 #include "files/upload_handler.hpp"
 #include "http/server.hpp"
@@ -29,10 +32,12 @@
 #include "redis/rate_limiter.hpp"
 #include "rpc/dispatcher.hpp"
 #include "rpc/throttle.hpp"
+#include "storage/migrate/copy_to_postgres.hpp"
 #include "storage/open/open_store.hpp"
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
@@ -65,6 +70,8 @@ constexpr std::string_view kUsage =
     "  otad account create --name NAME [--data DIR] [--database URL] [--access-key-id ID "
     "--access-key-secret SECRET]\n"
     "  otad account list [--data DIR] [--database URL]\n"
+    "  otad migrate --to postgresql://USER@HOST:PORT/DB [--data DIR] [--force] [--files-to DIR]\n"
+    "  otad migrate --files-to DIR [--data DIR]\n"
     "  otad version\n"
     "\n"
     "serve prints 'listening on http://HOST:PORT' on stdout once it accepts connections.\n"
@@ -77,7 +84,11 @@ constexpr std::string_view kUsage =
     "password in PGPASSWORD or ~/.pgpass rather than in the URL.\n"
     "--redis redis://HOST:PORT/DB or unix:///PATH (or a \"redis\" section in the config file)\n"
     "shares throttling and nonces with the other otad nodes through Redis;\n"
-    "OTAD_REDIS_PASSWORD holds its password.\n";
+    "OTAD_REDIS_PASSWORD holds its password.\n"
+    "migrate copies the SQLite database of the data directory into PostgreSQL, verified before\n"
+    "it commits (stop otad first); --force replaces the records the database holds already;\n"
+    "--files-to copies the firmware files into a directory that all nodes share (files.dir),\n"
+    "alone or with the records.\n";
 
 int Fail(const std::string& message) {
     std::cerr << "otad: " << message << "\n";
@@ -158,24 +169,33 @@ constexpr size_t kSecretBytes = 32;
 /// Room for the form fields and part headers around an uploaded file.
 constexpr uint64_t kMultipartOverheadBytes = 4 * 1024 * 1024;
 
-// The server secret that signs upload forms and download URLs: created once, kept in the data
-// directory, readable by the owner only.
+// The server secret that signs upload forms and download URLs: created once, kept in the files
+// directory, readable by the owner only. Several nodes sharing the directory may start at once:
+// the secret is written whole to a file of this process's own, then linked into place, which
+// fails when another node linked its secret first; then that one is read.
 Result<std::string> LoadOrCreateSecret(const std::filesystem::path& path) {
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd >= 0) {
-        const std::string secret = crypto::RandomBytes(kSecretBytes);
-        const bool ok =
-            ::write(fd, secret.data(), secret.size()) == static_cast<ssize_t>(secret.size()) &&
-            ::fsync(fd) == 0;
-        ::close(fd);
-        if (!ok) {
-            ::unlink(path.c_str());
-            return InternalError("cannot write " + path.string() + ": " + std::strerror(errno));
-        }
-        return secret;
+    const std::filesystem::path tmp =
+        path.string() + ".new-" + std::to_string(::getpid()) + "-" + crypto::RandomLowerAlnum(8);
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        return InternalError("cannot create " + tmp.string() + ": " + std::strerror(errno));
     }
-    if (errno != EEXIST) {
-        return InternalError("cannot create " + path.string() + ": " + std::strerror(errno));
+    const std::string fresh = crypto::RandomBytes(kSecretBytes);
+    const bool written =
+        ::write(fd, fresh.data(), fresh.size()) == static_cast<ssize_t>(fresh.size()) &&
+        ::fsync(fd) == 0;
+    ::close(fd);
+    const bool linked = written && ::link(tmp.c_str(), path.c_str()) == 0;
+    const int link_errno = errno;
+    ::unlink(tmp.c_str());
+    if (!written) {
+        return InternalError("cannot write " + tmp.string() + ": " + std::strerror(link_errno));
+    }
+    if (linked) {
+        return fresh;
+    }
+    if (link_errno != EEXIST) {
+        return InternalError("cannot create " + path.string() + ": " + std::strerror(link_errno));
     }
     std::ifstream in(path, std::ios::binary);
     std::string secret((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -298,17 +318,16 @@ class DeviceChannelRuntime {
     mqtt::DeviceGateway gateway_;
 };
 
-// otad's MQTT client id when the configuration names none: made once and kept in the data
-// directory, so that the broker keeps otad's session (and the device reports that arrive while
-// otad is down) from one run to the next.
-Result<std::string> StableClientId(const std::string& data_dir) {
-    const std::filesystem::path path = std::filesystem::path(data_dir) / "mqtt-client-id";
+// An identifier made once and kept in the data directory (DATA/`file`): `prefix` and random
+// characters.
+Result<std::string> StableId(const std::string& data_dir, const char* file, const char* prefix) {
+    const std::filesystem::path path = std::filesystem::path(data_dir) / file;
     std::ifstream in(path);
     std::string id;
     if (in && std::getline(in, id) && !id.empty() && id.size() <= 64) {
         return id;
     }
-    id = "otad-" + crypto::RandomLowerAlnum(12);
+    id = prefix + crypto::RandomLowerAlnum(12);
     std::error_code ec;
     std::filesystem::create_directories(data_dir, ec);
     const std::filesystem::path tmp = path.string() + ".tmp";
@@ -326,6 +345,17 @@ Result<std::string> StableClientId(const std::string& data_dir) {
     return id;
 }
 
+// otad's MQTT client id when the configuration names none: kept from one run to the next, so
+// that the broker keeps otad's session (and the device reports that arrive while otad is down).
+Result<std::string> StableClientId(const std::string& data_dir) {
+    return StableId(data_dir, "mqtt-client-id", "otad-");
+}
+
+// This node's name among those sharing a files directory (its spool's name there).
+Result<std::string> NodeId(const std::string& data_dir) {
+    return StableId(data_dir, "node-id", "node-");
+}
+
 Result<mqtt::BrokerOptions> BrokerOptionsFrom(const MqttConfig& config,
                                               const std::string& data_dir) {
     mqtt::BrokerOptions options;
@@ -339,6 +369,10 @@ Result<mqtt::BrokerOptions> BrokerOptionsFrom(const MqttConfig& config,
         options.client_id = config.client_id;
     }
     options.keepalive_s = config.keepalive_s;
+    // With several nodes, a node that is gone must not keep a session at the broker: reports
+    // of the shared subscription would be queued there for it instead of going to the others.
+    options.shared_group = config.shared_group;
+    options.persistent_session = config.shared_group.empty();
     return options;
 }
 
@@ -568,9 +602,25 @@ int Serve(const std::vector<std::string>& args) {
         return Fail(ErrorText(st.error()));
     }
 
-    // Firmware storage: <data>/files/{secret, blobs/, spool/}.
-    const std::filesystem::path files_dir = std::filesystem::path(config.data_dir) / "files";
-    const std::filesystem::path spool_dir = files_dir / "spool";
+    // Firmware storage: FILES/{secret, blobs/, spool/}, FILES = files.dir or DATA/files. A
+    // shared files directory gives each node a spool of its own, on the same file system as
+    // the blobs (a finished upload is renamed into place).
+    const std::filesystem::path files_dir = config.files.dir.empty()
+                                                ? std::filesystem::path(config.data_dir) / "files"
+                                                : std::filesystem::path(config.files.dir);
+    std::filesystem::path spool_dir = files_dir / "spool";
+    if (!config.files.dir.empty()) {
+        auto node = NodeId(config.data_dir);
+        if (!node.ok()) {
+            return Fail(ErrorText(node.error()));
+        }
+        spool_dir /= *node;
+        std::error_code ec;
+        std::filesystem::create_directories(spool_dir, ec);
+        if (ec) {
+            return Fail("cannot create " + spool_dir.string() + ": " + ec.message());
+        }
+    }
     auto secret = LoadOrCreateSecret(files_dir / "secret");
     if (!secret.ok()) {
         return Fail(ErrorText(secret.error()));
@@ -695,6 +745,11 @@ int Serve(const std::vector<std::string>& args) {
         mqtt::GatewayOptions gateway;
         gateway.max_queued_events = static_cast<size_t>(config.mqtt.max_queued_events);
         gateway.max_batch_events = static_cast<size_t>(config.mqtt.max_batch_events);
+        gateway.reset_presence_on_connect = config.mqtt.shared_group.empty();
+        gateway.reoffer_after = std::chrono::seconds(config.mqtt.reoffer_after_s);
+        // Checked a few times per staleness period, at most every 30 s.
+        gateway.reoffer_interval = std::chrono::milliseconds(
+            std::clamp<int64_t>(config.mqtt.reoffer_after_s * 1000 / 4, 1000, 30'000));
         device_channel.emplace(services, clock, std::move(*broker_options), gateway);
         if (Status st = device_channel->Start(); !st.ok()) {
             background.Stop();
@@ -731,6 +786,125 @@ int Serve(const std::vector<std::string>& args) {
     return 0;
 }
 
+// otad migrate: the records of the data directory's SQLite database into PostgreSQL, and with
+// --files-to its firmware files into the directory that the nodes on PostgreSQL share.
+// Exit status: 2 for a usage error, 1 when the migration fails (nothing changed), 0 when done.
+int MigrateCommand(const std::vector<std::string>& args) {
+    // --force is the one option without a value.
+    std::vector<std::string> valued(args.begin(), args.begin() + 2);
+    bool force = false;
+    for (size_t i = 2; i < args.size(); ++i) {
+        if (args[i] == "--force") {
+            force = true;
+        } else {
+            valued.push_back(args[i]);
+        }
+    }
+    auto flags = ParseFlags(valued, 2, {"data", "to", "files-to"});
+    if (!flags.ok()) {
+        return Fail(flags.error().message + "\n" + std::string(kUsage));
+    }
+    // --files-to alone copies only the files (for a migration done without it).
+    if (flags->count("to") ? !storage::IsPostgresUrl(flags->at("to")) : !flags->count("files-to")) {
+        return Fail("migrate needs --to postgresql://USER@HOST:PORT/DB\n" + std::string(kUsage));
+    }
+    Config config;
+    if (flags->count("data")) {
+        config.data_dir = flags->at("data");
+    }
+    auto failed = [](const std::string& message) {
+        std::cerr << "otad: migrate: " << message << "\n";
+        return 1;
+    };
+    const std::filesystem::path files_dir = std::filesystem::path(config.data_dir) / "files";
+
+    // Files first: copying them again skips what is there, while the records go in at most once.
+    if (flags->count("files-to")) {
+        const std::string& to = flags->at("files-to");
+        std::printf("copying firmware files from %s to %s\n", files_dir.c_str(), to.c_str());
+        std::fflush(stdout);
+        auto files = files::CopyFilesDirectory(files_dir.string(), to);
+        if (!files.ok()) {
+            return failed(ErrorText(files.error()));
+        }
+        std::printf(
+            "  %lld blobs copied (%llu bytes, each checked against its SHA-256), %lld "
+            "there already; secret %s\n",
+            static_cast<long long>(files->blobs_copied),
+            static_cast<unsigned long long>(files->bytes_copied),
+            static_cast<long long>(files->blobs_present),
+            !files->secret_found   ? "absent (otad never served from this directory)"
+            : files->secret_copied ? "copied"
+                                   : "there already");
+    }
+
+    if (!flags->count("to")) {
+        std::printf("firmware files: set files.dir to %s on every node that uses the database\n",
+                    flags->at("files-to").c_str());
+        return 0;
+    }
+
+    storage::StoreOptions target;
+    target.database = flags->at("to");
+    storage::migrate::CopyOptions options;
+    options.sqlite_path = (std::filesystem::path(config.data_dir) / "otad.db").string();
+    options.postgres = target.database;
+    options.force = force;
+    options.progress = [](std::string_view table, int64_t rows) {
+        std::fprintf(stderr,
+                     "otad: migrate: %.*s: %lld rows\n",
+                     static_cast<int>(table.size()),
+                     table.data(),
+                     static_cast<long long>(rows));
+    };
+    std::printf("copying %s to %s%s\n",
+                options.sqlite_path.c_str(),
+                storage::DescribeDatabase(target).c_str(),
+                force ? ", replacing the records it holds" : "");
+    std::fflush(stdout);
+    auto report = storage::migrate::CopySqliteToPostgres(options);
+    if (!report.ok()) {
+        std::string message = ErrorText(report.error());
+        if (report.error().code == ErrorCode::kInvalidParameter) {
+            message += "; run again with --force to replace them";
+        }
+        return failed(message);
+    }
+    if (report->sqlite_upgraded) {
+        std::printf("the SQLite schema was first brought up to version %lld\n",
+                    static_cast<long long>(report->sqlite_schema_version));
+    }
+    std::printf("  %-26s %12s  %s\n", "table", "rows", "sha256");
+    for (const storage::migrate::TableReport& table : report->tables) {
+        std::printf("  %-26s %12lld  %.16s\n",
+                    table.table.c_str(),
+                    static_cast<long long>(table.rows),
+                    table.checksum.c_str());
+    }
+    std::printf("  %-26s %12lld\n", "total", static_cast<long long>(report->rows));
+    const double seconds = static_cast<double>(std::max<int64_t>(report->elapsed_ms, 1)) / 1000.0;
+    std::printf(
+        "verified (row count and SHA-256 of every table) and committed in %.1f s, %lld "
+        "rows/s%s\n",
+        seconds,
+        static_cast<long long>(static_cast<double>(report->rows) / seconds),
+        report->replaced ? "; the records the database held were replaced" : "");
+    if (flags->count("files-to")) {
+        std::printf("firmware files: set files.dir to %s on every node that uses this database\n",
+                    flags->at("files-to").c_str());
+    } else {
+        std::printf(
+            "firmware files were not copied; their bytes stay in\n"
+            "  %s\n"
+            "(blobs/, and secret, the key that signs download URLs). Every otad node on this\n"
+            "database must use that same files directory (files.dir), or copy it into one\n"
+            "that the nodes share: otad migrate --data %s --files-to DIR\n",
+            files_dir.c_str(),
+            config.data_dir.c_str());
+    }
+    return 0;
+}
+
 }  // namespace
 }  // namespace otad::app
 
@@ -745,6 +919,9 @@ int main(int argc, char** argv) {
     }
     if (args[1] == "account") {
         return otad::app::AccountCommand(args);
+    }
+    if (args[1] == "migrate") {
+        return otad::app::MigrateCommand(args);
     }
     if (args[1] == "version" || args[1] == "--version") {
         std::cout << "otad " << OTAD_VERSION << "\n";
