@@ -5,9 +5,7 @@
 // leaves a NOTIFIED task that its device never saw; when otad comes back, the broker's
 // retained presence replays every online device, and a replayed login offers the device its
 // NOTIFIED tasks again (never the IN_PROGRESS ones, which the device has acknowledged by
-// reporting progress). A genuine new login offers both, as the platform does. A login report
-// for a device already recorded online with that login changes nothing: it is a redelivery, or
-// (several nodes, which all receive presence) another node applied it first.
+// reporting progress). A genuine new login offers both, as the platform does.
 
 #include "domain/file_service.hpp"
 #include "domain/service_helpers.hpp"
@@ -235,10 +233,6 @@ Status ChannelRun::Online(const DeviceEvent& e, ScopedDevice found) {
     // The broker replays the presence of devices still connected when otad subscribes again;
     // such a login carries the login time already recorded.
     const bool seen_before = e.at_ms > 0 && d.online_ms == e.at_ms;
-    if (seen_before && d.status == "ONLINE") {
-        // Applied already: a redelivery, or another node applied this report first.
-        return Ok();
-    }
     if (d.status != "ONLINE" || d.online_ms != at ||
         (!e.ip_address.empty() && d.ip_address != e.ip_address)) {
         d.status = "ONLINE";

@@ -240,22 +240,6 @@ TEST_F(DeviceChannelTest, ReplayedLoginOffersOnlyWhatTheDeviceHasNotAcknowledged
     EXPECT_TRUE(out.pushes.empty());
 }
 
-// Several nodes all receive each presence report; the first applies it, the others find it
-// applied and change nothing (no second push of what the first one offered).
-TEST_F(DeviceChannelTest, ALoginAppliedAlreadyChangesNothing) {
-    Apply({Online("dev-01", kNow)});
-    auto job = Static({"dev-01"});
-    ASSERT_TRUE(job.ok());
-    ASSERT_EQ(Sweep().size(), 1u);
-    auto again = Apply({Online("dev-01", kNow)});
-    EXPECT_TRUE(again.pushes.empty());
-    EXPECT_EQ(TaskOf(job->job_id, "dev-01").status, TaskStatus::kNotified);
-    // The device logs out and back in: a new login, offered again.
-    Apply({Event(DeviceEventKind::kOffline, "dev-01")});
-    auto back = Apply({Online("dev-01", kNow + 1000)});
-    EXPECT_EQ(Names(back.pushes), std::set<std::string>{"dev-01"});
-}
-
 // An offer nobody answered (the push or the device's reports may have been lost) is made
 // again once it is old enough; one being answered, or to an offline device, is not.
 TEST_F(DeviceChannelTest, UnansweredOffersAreMadeAgain) {
