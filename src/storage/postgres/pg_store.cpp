@@ -3,6 +3,7 @@
 #include "storage/postgres/connection.hpp"
 #include "storage/postgres/migrate.hpp"
 #include "storage/postgres/migrations.hpp"
+#include "storage/sql/transaction_guard.hpp"
 #include "storage/sql/tx.hpp"
 
 #include <algorithm>
@@ -146,29 +147,7 @@ Lease::~Lease() {
     }
 }
 
-// Ends the transaction unless it was committed: rolls back when `fn` failed, returned early or
-// threw.
-class RollbackGuard {
-  public:
-    explicit RollbackGuard(PgConnection& db) : db_(db) {}
-    ~RollbackGuard() {
-        if (!committed_) {
-            db_.RollbackQuietly();
-        }
-    }
-    RollbackGuard(const RollbackGuard&) = delete;
-    RollbackGuard& operator=(const RollbackGuard&) = delete;
-
-    Status Commit() {
-        Status status = db_.Commit();
-        committed_ = status.ok();
-        return status;
-    }
-
-  private:
-    PgConnection& db_;
-    bool committed_ = false;
-};
+using RollbackGuard = sql::TransactionGuard<PgConnection>;
 
 class PgStore final : public domain::Store {
   public:

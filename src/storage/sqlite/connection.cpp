@@ -189,6 +189,11 @@ Status Connection::ExecScript(const char* sql) {
     return error;
 }
 
+Status Connection::Commit() {
+    OTA_ASSIGN_OR_RETURN(Statement stmt, Prepare("COMMIT"));
+    return stmt.Run();
+}
+
 void Connection::RollbackQuietly() {
     // Some failures (I/O errors, a full disk) already rolled the transaction back.
     if (InTransaction()) {

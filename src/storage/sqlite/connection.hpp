@@ -82,6 +82,8 @@ class Connection final : public sql::Connection {
     /// Rolls back the open transaction, if there is one; errors are ignored because the caller is
     /// already on a failure path.
     void RollbackQuietly();
+    /// Commits the open transaction.
+    Status Commit();
     bool InTransaction() const;
 
     /// An Error for a failed SQLite call: kUnavailable for lock contention, kInternal otherwise,

@@ -1,5 +1,6 @@
 #include "storage/sqlite/sqlite_store.hpp"
 
+#include "storage/sql/transaction_guard.hpp"
 #include "storage/sql/tx.hpp"
 #include "storage/sqlite/connection.hpp"
 #include "storage/sqlite/migrate.hpp"
@@ -19,7 +20,6 @@ namespace {
 
 constexpr std::string_view kBeginRead = "BEGIN";
 constexpr std::string_view kBeginWrite = "BEGIN IMMEDIATE";
-constexpr std::string_view kCommit = "COMMIT";
 constexpr std::string_view kPing = "SELECT 1";
 constexpr std::string_view kJournalMode = "PRAGMA journal_mode";
 constexpr std::string_view kSchemaVersion = "SELECT MAX(version) FROM schema_version";
@@ -33,29 +33,7 @@ Status RunControl(Connection& db, std::string_view sql) {
     return stmt.Run();
 }
 
-// Ends the transaction unless it was committed: rolls back when `fn` failed, returned early or
-// threw.
-class RollbackGuard {
-  public:
-    explicit RollbackGuard(Connection& db) : db_(db) {}
-    ~RollbackGuard() {
-        if (!committed_) {
-            db_.RollbackQuietly();
-        }
-    }
-    RollbackGuard(const RollbackGuard&) = delete;
-    RollbackGuard& operator=(const RollbackGuard&) = delete;
-
-    Status Commit() {
-        Status status = RunControl(db_, kCommit);
-        committed_ = status.ok();
-        return status;
-    }
-
-  private:
-    Connection& db_;
-    bool committed_ = false;
-};
+using RollbackGuard = sql::TransactionGuard<Connection>;
 
 class SqliteStore final : public domain::Store {
   public:
