@@ -133,7 +133,13 @@ test(`otad killed with SIGKILL mid-rollout and restarted finishes the rollout ($
 test(`Mosquitto killed and restarted mid-rollout: the rollout still completes (${DEVICES} devices)`, { skip }, async () => {
   const f = await fleet(DEVICES);
   const jobId = await staticJob(stack.driver, f.fw, { TargetSelection: 'ALL' });
-  const sim = startDevsim(stack, f.devices, simArgs(['--connect-rate', '25', '--reconnect-ms', '500']));
+  // The devices stay connected until otad has recorded every update: a device that installed
+  // while the broker was down reports its version on the next connection, which may reach the
+  // new broker before otad has subscribed again; otad then learns of the device's new connection
+  // from its presence and offers the update again. A simulator exiting as soon as its devices
+  // hold the version would cut that short, which real devices, staying online, do not.
+  const sim = startDevsim(stack, f.devices, ['--style', 'mix', '--duration', '150', '--progress-every', '25',
+    '--log-level', 'warn', '--connect-rate', '25', '--reconnect-ms', '500']);
   sims.push(sim);
   const before = await waitFor('some devices to succeed', async () => {
     const n = await succeededCount(jobId);
@@ -141,6 +147,9 @@ test(`Mosquitto killed and restarted mid-rollout: the rollout still completes ($
   }, { timeoutMs: 30000, intervalMs: 50 });
   assert.ok(before < DEVICES, `the restart must land mid-rollout (${before} of ${DEVICES} already done)`);
   await stack.restartBroker('SIGKILL');
-  await finished(sim, 'rollout across a broker restart');
-  await expectAllSucceededOnce(f, jobId, 30000);
+  await expectAllSucceededOnce(f, jobId, 60000);
+  const r = await sim.stop();
+  assert.equal(r.code, 0, `otad-devsim exit code ${r.code}\n${r.stderr.slice(-3000)}`);
+  assert.equal(r.summary && r.summary.failed, 0, `no download or digest failures: ${JSON.stringify(r.summary)}`);
+  assert.ok(r.summary.succeeded >= DEVICES, `every device installed the package: ${JSON.stringify(r.summary)}`);
 });
