@@ -126,6 +126,8 @@ Status detail::ApplyVersionReport(WriteTx& tx,
                                   std::set<std::string>& touched_jobs) {
     const std::string module = ModuleOrDefault(module_name);
     OTA_TRY(ValidateVersion(version, "version"));
+    OTA_ASSIGN_OR_RETURN(auto previous, tx.FindModuleVersion(scope, device.iot_id, module));
+    const bool first_report = !previous.has_value();
     ModuleVersion mv{
         device.iot_id, device.product_key, device.device_name, module, std::string(version), now};
     OTA_TRY(tx.UpsertModuleVersion(scope, mv));
@@ -149,6 +151,13 @@ Status detail::ApplyVersionReport(WriteTx& tx,
             t.modified_ms = now;
             OTA_TRY(tx.UpdateTask(scope, t));
             touched_jobs.insert(t.job_id);
+        } else if (t.src_version.empty() && first_report) {
+            // The task was planned before the device ever reported this module's version, and
+            // this first report names the version it runs: the task's source. It may arrive
+            // after the update's first progress report (with several nodes a device's
+            // messages are applied in no guaranteed order), and is not a failure then.
+            t.src_version = std::string(version);
+            OTA_TRY(tx.UpdateTask(scope, t));
         } else if (t.status == TaskStatus::kInProgress && t.src_version != version) {
             touched_jobs.insert(t.job_id);
             OTA_TRY(FailTask(tx, scope, t, "report version is not conform", now));

@@ -66,8 +66,13 @@ TEST_F(JobsTest, DeviceDrivenLifeOfATask) {
     EXPECT_EQ(t.progress, "100.00");
     EXPECT_EQ(JobOf(job->job_id).job_status, JobStatus::kInProgress);
 
-    // The second device reports a version that is neither source nor destination.
+    // The second device, first reporting the version it runs (the task's source, unknown
+    // when the batch was made), then a version that is neither source nor destination.
+    ASSERT_TRUE(services_->ReportVersion(scope_, devices_[1].iot_id, "", "1.0.0").ok());
+    EXPECT_EQ(TaskOf(job->job_id, "dev-02").src_version, "1.0.0");
     ASSERT_TRUE(services_->ReportProgress(scope_, devices_[1].iot_id, "", 0, "").ok());
+    ASSERT_TRUE(services_->ReportVersion(scope_, devices_[1].iot_id, "", "1.0.0").ok());
+    EXPECT_EQ(TaskOf(job->job_id, "dev-02").status, TaskStatus::kInProgress);
     ASSERT_TRUE(services_->ReportVersion(scope_, devices_[1].iot_id, "", "9.9.9").ok());
     t = TaskOf(job->job_id, "dev-02");
     EXPECT_EQ(t.status, TaskStatus::kFailed);
@@ -79,6 +84,25 @@ TEST_F(JobsTest, DeviceDrivenLifeOfATask) {
     auto detail = services_->QueryDeviceDetail(scope_, {devices_[0].iot_id, "", ""});
     ASSERT_TRUE(detail.ok());
     EXPECT_EQ(detail->device.firmware_version, "2.0.0");
+}
+
+TEST_F(JobsTest, AFirstVersionReportAfterProgressIsTheSourceNotAFailure) {
+    auto job = Static({"dev-01"});
+    ASSERT_TRUE(job.ok());
+    EXPECT_EQ(TaskOf(job->job_id, "dev-01").src_version, "");
+    // Reports applied out of order: the progress of the update before the version the
+    // device reported when it came online.
+    ASSERT_TRUE(services_->ReportProgress(scope_, devices_[0].iot_id, "", 50, "").ok());
+    ASSERT_TRUE(services_->ReportVersion(scope_, devices_[0].iot_id, "", "1.0.0").ok());
+    Task t = TaskOf(job->job_id, "dev-01");
+    EXPECT_EQ(t.status, TaskStatus::kInProgress);
+    EXPECT_EQ(t.src_version, "1.0.0");
+    EXPECT_EQ(t.progress, "50.00");
+    // From then on the source is known, and another version is a failure.
+    ASSERT_TRUE(services_->ReportVersion(scope_, devices_[0].iot_id, "", "1.5.0").ok());
+    t = TaskOf(job->job_id, "dev-01");
+    EXPECT_EQ(t.status, TaskStatus::kFailed);
+    EXPECT_EQ(t.task_desc, "report version is not conform");
 }
 
 TEST_F(JobsTest, FailureIsRetriedAutomaticallyButTimeoutIsNot) {

@@ -227,6 +227,11 @@ void DeviceGateway::ResetPresence() {
     }
 }
 
+bool DeviceGateway::WaitBeforeRetry(std::chrono::milliseconds delay) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return !not_empty_.wait_for(lock, delay, [this] { return !accepting_; });
+}
+
 void DeviceGateway::Apply(const std::vector<domain::DeviceEvent>& events) {
     Result<domain::DeviceEventOutcome> outcome = channel_.ApplyDeviceEvents(events);
     if (!outcome.ok()) {
@@ -234,6 +239,20 @@ void DeviceGateway::Apply(const std::vector<domain::DeviceEvent>& events) {
         log::Warn("device channel: applying " + std::to_string(events.size()) +
                   " device events failed, retrying: " + ErrorText(outcome.error()));
         outcome = channel_.ApplyDeviceEvents(events);
+    }
+    // An unreachable database is waited for: the batch is applied once it is back (the bounded
+    // queue meanwhile stops the reading of device messages). Only a stop gives up on it.
+    auto delay = options_.unavailable_retry_min;
+    while (!outcome.ok() && outcome.error().code == ErrorCode::kUnavailable &&
+           WaitBeforeRetry(delay)) {
+        storage_errors_.fetch_add(1, std::memory_order_relaxed);
+        delay = std::min(delay * 2, options_.unavailable_retry_max);
+        outcome = channel_.ApplyDeviceEvents(events);
+        if (!outcome.ok()) {
+            log::Warn("device channel: the database is unavailable; " +
+                      std::to_string(events.size()) +
+                      " device events wait for it: " + ErrorText(outcome.error()));
+        }
     }
     if (!outcome.ok()) {
         storage_errors_.fetch_add(1, std::memory_order_relaxed);

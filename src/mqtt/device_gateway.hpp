@@ -45,6 +45,10 @@ struct GatewayOptions {
     std::chrono::milliseconds reoffer_after{std::chrono::minutes(10)};
     /// How often the worker looks for such offers.
     std::chrono::milliseconds reoffer_interval{std::chrono::seconds(30)};
+    /// Pauses between attempts at a batch while the database is unavailable: the first, then
+    /// doubled up to the second.
+    std::chrono::milliseconds unavailable_retry_min{100};
+    std::chrono::milliseconds unavailable_retry_max{std::chrono::seconds(2)};
 };
 
 /// What the gateway did since it started.
@@ -72,7 +76,9 @@ struct GatewayCounters {
 /// publishes the resulting pushes and replies, and asks for paced pushes after each batch and
 /// every push_interval, from the moment the current connection's presence reset is applied
 /// until that connection is lost. A failed domain call is logged and retried once; a batch that
-/// fails twice is dropped and counted. `channel`, `sink` and `clock` must outlive the gateway.
+/// fails twice is dropped and counted, unless the database is unavailable: then the batch is
+/// retried, with growing pauses, until it applies or the gateway stops. `channel`, `sink` and
+/// `clock` must outlive the gateway.
 class DeviceGateway final : public BrokerListener {
   public:
     DeviceGateway(DeviceChannel& channel,
@@ -109,6 +115,8 @@ class DeviceGateway final : public BrokerListener {
     void Run();
     void ResetPresence();
     void Apply(const std::vector<domain::DeviceEvent>& events);
+    /// Sleeps `delay` unless the gateway stops meanwhile; false when it stops.
+    bool WaitBeforeRetry(std::chrono::milliseconds delay);
     void TakeDuePushes();
     void ReofferStaleTasks();
     void Send(const std::string& topic,

@@ -60,7 +60,7 @@ class ScriptedChannel final : public DeviceChannel {
         if (apply_failures_ > 0) {
             --apply_failures_;
             log_.push_back("fail:" + std::to_string(events.size()));
-            return MakeError(ErrorCode::kUnavailable, "database is locked");
+            return MakeError(failure_code_, "scripted failure");
         }
         batch_sizes_.push_back(events.size());
         domain::DeviceEventOutcome out;
@@ -145,9 +145,10 @@ class ScriptedChannel final : public DeviceChannel {
         std::lock_guard<std::mutex> lock(mu_);
         return batch_sizes_;
     }
-    void FailNextApplies(int n) {
+    void FailNextApplies(int n, ErrorCode code = ErrorCode::kInternal) {
         std::lock_guard<std::mutex> lock(mu_);
         apply_failures_ = n;
+        failure_code_ = code;
     }
     void AddDue(int n) {
         std::lock_guard<std::mutex> lock(mu_);
@@ -166,6 +167,7 @@ class ScriptedChannel final : public DeviceChannel {
     std::vector<size_t> batch_sizes_;
     std::vector<domain::UpgradeNotice> due_;
     int apply_failures_ = 0;
+    ErrorCode failure_code_ = ErrorCode::kInternal;
     int takes_ = 0;
 };
 
@@ -323,6 +325,40 @@ TEST_F(GatewayTest, AFailedBatchIsRetriedOnceThenDropped) {
     EXPECT_EQ(c.events_dropped, 1);
     EXPECT_EQ(c.storage_errors, 3);
     EXPECT_EQ(c.events_applied, 2);
+}
+
+TEST_F(GatewayTest, ABatchWaitsForAnUnavailableDatabase) {
+    GatewayOptions o = Options();
+    o.unavailable_retry_min = std::chrono::milliseconds(1);
+    o.unavailable_retry_max = std::chrono::milliseconds(4);
+    DeviceGateway gw(channel_, sink_, clock_, o);
+    gw.Start();
+    channel_.FailNextApplies(6, ErrorCode::kUnavailable);
+    gw.OnMessage("/ota/device/inform/pk1/a", R"({"params":{"version":"1"}})");
+    gw.Flush();
+    gw.Stop();
+    std::vector<std::string> expected(6, "fail:1");
+    expected.push_back("version:a=1");
+    EXPECT_EQ(channel_.Log(), expected);
+    const GatewayCounters c = gw.Counters();
+    EXPECT_EQ(c.events_dropped, 0);
+    EXPECT_EQ(c.events_applied, 1);
+    EXPECT_EQ(c.storage_errors, 6);
+}
+
+TEST_F(GatewayTest, StoppingGivesUpOnAnUnavailableDatabase) {
+    GatewayOptions o = Options();
+    o.unavailable_retry_min = std::chrono::milliseconds(1);
+    o.unavailable_retry_max = std::chrono::milliseconds(2);
+    DeviceGateway gw(channel_, sink_, clock_, o);
+    gw.Start();
+    channel_.FailNextApplies(1'000'000'000, ErrorCode::kUnavailable);
+    gw.OnMessage("/ota/device/inform/pk1/a", R"({"params":{"version":"1"}})");
+    gw.Stop();  // returns although the database never comes back
+    const GatewayCounters c = gw.Counters();
+    EXPECT_EQ(c.events_dropped, 1);
+    EXPECT_EQ(c.events_applied, 0);
+    EXPECT_GE(c.storage_errors, 2);
 }
 
 TEST_F(GatewayTest, DuePushesAreTakenPeriodicallyAndUntilTheBacklogIsShort) {
