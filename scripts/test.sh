@@ -5,7 +5,9 @@
 #   3. asan-ubsan build, all C++ tests under the sanitizers;
 #   4. the compatibility suite: the official Alibaba Cloud Node SDKs against a real otad, and
 #      devices (the official Node device SDK and otad-devsim) through Mosquitto and otad's
-#      plugin, once on SQLite and once on PostgreSQL;
+#      plugin, once on SQLite, once on PostgreSQL, and once on a cluster of three otad nodes
+#      behind nginx sharing PostgreSQL, Redis and Mosquitto (with the cluster tests: throttling
+#      across nodes, a node killed mid-rollout, PostgreSQL restarted mid-rollout);
 #   5. the benchmarks in quick mode (tiny sizes), so that they keep working.
 # The C++ storage tests and the compatibility suite run against a throwaway PostgreSQL server,
 # the C++ tests of src/redis against a throwaway Redis server; this script starts both on
@@ -35,7 +37,9 @@ free_port() {  # a loopback TCP port nobody listens on
 }
 echo "== throwaway PostgreSQL"
 OTAD_TEST_POSTGRES="$(scripts/postgres.sh start "$services/postgres" "$(free_port)" | tail -n 1)"
-export OTAD_TEST_POSTGRES
+# The cluster test restarts this server mid-rollout (scripts/postgres.sh stop/start on it).
+OTAD_TEST_POSTGRES_DIR="$services/postgres"
+export OTAD_TEST_POSTGRES OTAD_TEST_POSTGRES_DIR
 echo "PostgreSQL at $OTAD_TEST_POSTGRES"
 echo "== throwaway Redis"
 OTAD_TEST_REDIS="$(scripts/redis.sh start "$services/redis" "$(free_port)" | tail -n 1)"
@@ -74,6 +78,8 @@ echo "== compatibility suite on SQLite (official Node SDKs)"
 compat -u OTAD_TEST_POSTGRES
 echo "== compatibility suite on PostgreSQL (official Node SDKs)"
 compat OTAD_TEST_POSTGRES="$OTAD_TEST_POSTGRES"
+echo "== compatibility suite on a cluster: 3 otad nodes behind nginx, PostgreSQL, Redis, Mosquitto"
+compat OTAD_TEST_POSTGRES="$OTAD_TEST_POSTGRES" OTAD_TEST_CLUSTER=3
 
 echo "== benchmarks, quick mode"
 bench/run --quick

@@ -283,8 +283,10 @@ async function startDeviceStack({ config = {} } = {}) {
           // upload base, and otad recognises its own files by that prefix, so it
           // must not change when otad restarts on another API port.
           files: { listen: `127.0.0.1:${filesPort}`, upload_base_url: `http://127.0.0.1:${filesPort}` },
-          mqtt: { host: '127.0.0.1', port: broker.port, username: BROKER_USER, password_file: passwordFile },
           ...config,
+          mqtt: {
+            host: '127.0.0.1', port: broker.port, username: BROKER_USER, password_file: passwordFile, ...(config.mqtt || {}),
+          },
         },
       });
       stack.server = server;
@@ -294,26 +296,29 @@ async function startDeviceStack({ config = {} } = {}) {
       return server;
     },
 
-    // otad logs one line per broker connection; wait for the n-th of this process.
+    // otad logs one line per broker connection; wait until every node of the server has
+    // logged its n-th.
     async waitOtadConnected(n = 1, timeoutMs = 15000) {
       const server = stack.server;
       await waitFor(`otad to connect to the broker (${n} time(s))`, () => {
-        if (server.child.exitCode !== null || server.child.signalCode !== null) {
-          throw new Error(`otad exited:\n${server.stderr.slice(-5000)}`);
+        for (const node of server.nodes) {
+          if (node.child.exitCode !== null || node.child.signalCode !== null) {
+            throw new Error(`otad exited:\n${node.stderr.slice(-5000)}`);
+          }
         }
-        return (server.stderr.match(/connected to MQTT broker /g) || []).length >= n;
+        return stack.otadConnections() >= n;
       }, { timeoutMs, intervalMs: 25 });
     },
 
+    // Broker connections made so far by the node that made the fewest.
     otadConnections() {
-      return (stack.server.stderr.match(/connected to MQTT broker /g) || []).length;
+      return Math.min(...stack.server.nodes.map((node) => node.brokerConnections));
     },
 
     // SIGKILL: no drain, no goodbye to the broker.
     async killOtad() {
       const server = stack.server;
-      server.child.kill('SIGKILL');
-      await exitOf(server.child);
+      await server.kill('SIGKILL');
       stack.lastStderr = server.stderr;
       await server.stop(); // removes only the server's own scratch directory
     },
@@ -342,7 +347,11 @@ async function startDeviceStack({ config = {} } = {}) {
 
     // Whatever helps explain a failure.
     diagnostics() {
-      return `--- otad stderr (tail) ---\n${(stack.server ? stack.server.stderr : '').slice(-3000)}\n` +
+      const nodes = stack.server ? stack.server.nodes : [];
+      // Without the access log lines, which would crowd out the rest.
+      const tail = (text) => text.split('\n').filter((l) => !l.includes(' INFO access ')).join('\n').slice(-3000);
+      const logs = nodes.map((n, i) => `--- otad${nodes.length > 1 ? ` node ${i + 1}` : ''} stderr (tail, no access lines) ---\n${tail(n.stderr)}\n`);
+      return logs.join('') +
         `--- mosquitto log (tail) ---\n${broker.log().slice(-2000)}`;
     },
   };

@@ -12,8 +12,11 @@
 const { spawn, execFile } = require('node:child_process');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
+const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
+
+const { clusterSize, startNginx } = require('./cluster');
 
 function otadBin() {
   const bin = process.env.OTAD_BIN;
@@ -199,13 +202,108 @@ process.on('exit', () => {
   }
 });
 
+// Spawns one `otad serve` and resolves once it prints its listening line.
+async function spawnNode(args, env, startTimeoutMs = 15000) {
+  const child = spawn(otadBin(), args, { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  // brokerConnections counts otad's "connected to MQTT broker" lines over the whole run
+  // (the kept stderr is only a tail).
+  const node = { child, stderr: '', stdout: '', url: null, brokerConnections: 0 };
+  const marker = 'connected to MQTT broker ';
+  let carry = '';
+  child.stderr.on('data', (d) => {
+    const text = d.toString();
+    const scan = carry + text;
+    node.brokerConnections += scan.split(marker).length - 1;
+    carry = scan.slice(-(marker.length - 1));
+    node.stderr += text;
+    if (node.stderr.length > 200000) node.stderr = node.stderr.slice(-100000);
+  });
+  node.url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(new Error(`otad did not print its listening line within ${startTimeoutMs} ms\nstdout: ${node.stdout}\nstderr: ${node.stderr}`));
+    }, startTimeoutMs);
+    child.stdout.on('data', (d) => {
+      node.stdout += d.toString();
+      const nl = node.stdout.indexOf('\n');
+      if (nl >= 0) {
+        const line = node.stdout.slice(0, nl).replace(/\r$/, '');
+        const m = /^listening on (http:\/\/([^:/\s]+):(\d+))$/.exec(line);
+        clearTimeout(timer);
+        if (m) resolve(m[1]);
+        else reject(new Error(`unexpected first stdout line from otad: ${JSON.stringify(line)}`));
+      }
+    });
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`otad exited early (code ${code}, signal ${signal})\nstdout: ${node.stdout}\nstderr: ${node.stderr}`));
+    });
+    child.on('error', (e) => { clearTimeout(timer); reject(e); });
+  }).catch((e) => {
+    child.kill('SIGKILL');
+    running.delete(child);
+    throw e;
+  });
+  return node;
+}
+
+function exited(child) {
+  if (child.exitCode !== null || child.signalCode !== null) {
+    return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+  }
+  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+}
+
+// SIGTERM, then SIGKILL after 10 s; resolves to the exit, or null when it had to be killed.
+async function terminate(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return { code: child.exitCode, signal: child.signalCode };
+  const done = exited(child);
+  child.kill('SIGTERM');
+  let timer;
+  const timeout = new Promise((resolve) => { timer = setTimeout(() => resolve(null), 10000); });
+  const result = await Promise.race([done, timeout]);
+  clearTimeout(timer);
+  if (result === null) {
+    child.kill('SIGKILL');
+    await done;
+  }
+  return result;
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+// The `listen` and URL fields a node gets in cluster mode. Every URL otad hands out (download
+// and upload URLs) names nginx, never a node; a fixed files port of the test belongs to nginx.
+async function clusterConfig(cfg, nginxApi, filesNginx) {
+  const files = { ...(cfg.files || {}) };
+  if (filesNginx) {
+    files.listen = `127.0.0.1:${await freePort()}`;
+    if (!files.base_url) files.base_url = `http://127.0.0.1:${filesNginx}`;
+  } else if (!files.base_url) {
+    files.base_url = nginxApi;
+  }
+  if (!files.upload_base_url) files.upload_base_url = filesNginx ? `http://127.0.0.1:${filesNginx}` : nginxApi;
+  return files;
+}
+
 // Options:
 //   config:  object written as the JSON config file (listen/data are filled in)
 //   env:     extra environment variables for the server process
+//   dataDir: an existing data directory to reuse (kept on stop)
 //   startTimeoutMs
+// In cluster mode (OTAD_TEST_CLUSTER=N) the server is N nodes behind nginx; see cluster.js.
 async function startServer(options = {}) {
-  const bin = otadBin();
-  // options.dataDir reuses an existing data directory (kept on stop).
+  otadBin();
+  const nodes = clusterSize();
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'otad-compat-'));
   const dataDir = options.dataDir || path.join(root, 'data');
   if (!options.dataDir) fs.mkdirSync(dataDir);
@@ -216,43 +314,64 @@ async function startServer(options = {}) {
     fs.rmSync(root, { recursive: true, force: true });
     throw e;
   }
-  const args = ['serve', '--listen', '127.0.0.1:0', '--data', dataDir, ...database];
-  if (options.config) {
-    const cfgPath = path.join(root, 'otad.json');
-    const cfg = { listen: '127.0.0.1:0', data: dataDir, log_level: 'info', ...options.config };
-    fs.writeFileSync(cfgPath, JSON.stringify(cfg, null, 2));
-    args.push('--config', cfgPath);
-  }
-  const child = spawn(bin, args, { env: cleanEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] });
-  running.add(child);
-  let stderr = '';
-  let stdout = '';
-  child.stderr.on('data', (d) => {
-    stderr += d.toString();
-    if (stderr.length > 200000) stderr = stderr.slice(-100000);
-  });
-
-  const url = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      reject(new Error(`otad did not print its listening line within ${options.startTimeoutMs || 15000} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
-    }, options.startTimeoutMs || 15000);
-    child.stdout.on('data', (d) => {
-      stdout += d.toString();
-      const nl = stdout.indexOf('\n');
-      if (nl >= 0) {
-        const line = stdout.slice(0, nl).replace(/\r$/, '');
-        const m = /^listening on (http:\/\/([^:/\s]+):(\d+))$/.exec(line);
-        clearTimeout(timer);
-        if (m) resolve(m[1]);
-        else reject(new Error(`unexpected first stdout line from otad: ${JSON.stringify(line)}`));
+  const started = [];
+  let nginx = null;
+  let url;
+  try {
+    if (nodes === 1) {
+      const args = ['serve', '--listen', '127.0.0.1:0', '--data', dataDir, ...database];
+      if (options.config) {
+        const cfgPath = path.join(root, 'otad.json');
+        const cfg = { listen: '127.0.0.1:0', data: dataDir, log_level: 'info', ...options.config };
+        fs.writeFileSync(cfgPath, JSON.stringify(cfg, null, 2));
+        args.push('--config', cfgPath);
       }
-    });
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`otad exited early (code ${code}, signal ${signal})\nstdout: ${stdout}\nstderr: ${stderr}`));
-    });
-    child.on('error', (e) => { clearTimeout(timer); reject(e); });
-  });
+      started.push(await spawnNode(args, options.env, options.startTimeoutMs));
+      url = started[0].url;
+    } else {
+      const cfg = options.config || {};
+      const apiPort = await freePort();
+      const nginxApi = `http://127.0.0.1:${apiPort}`;
+      const fixedFiles = cfg.files && cfg.files.listen ? Number(cfg.files.listen.split(':').pop()) : 0;
+      const schema = schemaFor(dataDir);
+      const configs = [];
+      for (let i = 0; i < nodes; i++) {
+        // Each node has a data directory of its own (node id, broker client id, upload
+        // spool); all of them share the files directory of the server's data directory.
+        const nodeDir = path.join(dataDir, `node-${i + 1}`);
+        fs.mkdirSync(nodeDir, { recursive: true });
+        const node = {
+          log_level: 'info',
+          ...cfg,
+          listen: '127.0.0.1:0',
+          data: nodeDir,
+          files: { ...(await clusterConfig(cfg, nginxApi, fixedFiles)), dir: path.join(dataDir, 'files') },
+          redis: { url: process.env.OTAD_TEST_REDIS, key_prefix: `otad:${schema}:`, ...(cfg.redis || {}) },
+        };
+        if (cfg.mqtt) node.mqtt = { shared_group: 'otad', ...cfg.mqtt };
+        const cfgPath = path.join(root, `otad-${i + 1}.json`);
+        fs.writeFileSync(cfgPath, JSON.stringify(node, null, 2));
+        configs.push({ cfgPath, nodeDir, files: node.files });
+      }
+      const spawnOne = (c) => spawnNode(['serve', '--listen', '127.0.0.1:0', '--data', c.nodeDir, ...database,
+        '--config', c.cfgPath], options.env, options.startTimeoutMs);
+      // The first node creates the schema and the files directory; the others join it.
+      started.push(await spawnOne(configs[0]));
+      started.push(...await Promise.all(configs.slice(1).map(spawnOne)));
+      const hostPort = (u) => new URL(u).host;
+      const groups = [{ listen: apiPort, servers: started.map((n) => hostPort(n.url)) }];
+      if (fixedFiles) {
+        groups.push({ listen: fixedFiles, servers: configs.map((c) => c.files.listen) });
+      }
+      nginx = await startNginx(path.join(root, 'nginx'), groups);
+      url = nginxApi;
+    }
+  } catch (e) {
+    for (const n of started) { n.child.kill('SIGKILL'); running.delete(n.child); }
+    if (nginx) await nginx.stop();
+    fs.rmSync(root, { recursive: true, force: true });
+    throw e;
+  }
   const u = new URL(url);
   const server = {
     url,
@@ -261,33 +380,33 @@ async function startServer(options = {}) {
     endpoint: `${u.hostname}:${u.port}`, // host[:port] form the Node IoT SDK wants
     dataDir,
     root,
-    child,
-    get stderr() { return stderr; },
-    get stdout() { return stdout; },
+    nodes: started,
+    // The first (or only) otad process.
+    child: started[0].child,
+    // Every node's log, one after the other.
+    get stderr() {
+      return started.length === 1 ? started[0].stderr
+        : started.map((n, i) => `--- node ${i + 1} ---\n${n.stderr}`).join('\n');
+    },
+    get stdout() { return started.map((n) => n.stdout).join(''); },
+    // Kills every otad process of the server with `signal` and waits until they are gone.
+    async kill(signal = 'SIGKILL') {
+      await Promise.all(started.map((n) => {
+        const done = exited(n.child);
+        n.child.kill(signal);
+        return done;
+      }));
+    },
     // Stops otad and removes its scratch directory. A data directory this function made
     // goes too, with its PostgreSQL schema; one passed in as options.dataDir is kept.
     async stop() {
-      const cleanUp = async () => {
-        running.delete(child);
-        fs.rmSync(root, { recursive: true, force: true });
-        if (!options.dataDir) await dropStore(dataDir);
-      };
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-        child.kill('SIGTERM');
-        let timer;
-        const timeout = new Promise((resolve) => { timer = setTimeout(() => resolve(null), 10000); });
-        const result = await Promise.race([exited, timeout]);
-        clearTimeout(timer);
-        if (result === null) {
-          child.kill('SIGKILL');
-          await exited;
-          await cleanUp();
-          throw new Error('otad did not stop within 10 s of SIGTERM');
-        }
-        server.exit = result;
-      }
-      await cleanUp();
+      if (nginx) await nginx.stop();
+      const results = await Promise.all(started.map((n) => terminate(n.child)));
+      for (const n of started) running.delete(n.child);
+      fs.rmSync(root, { recursive: true, force: true });
+      if (!options.dataDir) await dropStore(dataDir);
+      if (results.some((r) => r === null)) throw new Error('otad did not stop within 10 s of SIGTERM');
+      server.exit = results[0];
       return server.exit;
     },
     createAccount: (name) => createAccount(dataDir, name),

@@ -31,7 +31,9 @@ test('first start: listening line, env bootstrap account, CLI accounts', async (
   const server = await startServer({ dataDir, env: ENV, config: { throttling: { enabled: false } } });
   try {
     await t.test('the listening line is the only thing on stdout', () => {
-      assert.match(server.stdout, /^listening on http:\/\/127\.0\.0\.1:\d+\n$/);
+      for (const node of server.nodes) {
+        assert.match(node.stdout, /^listening on http:\/\/127\.0\.0\.1:\d+\n$/);
+      }
       assert.ok(server.port > 0);
     });
 

@@ -19,9 +19,7 @@ const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'otad-compat-kill-'));
 after(() => removeDataDir(dataDir));
 
 async function kill9(server) {
-  const exited = new Promise((resolve) => server.child.once('exit', resolve));
-  server.child.kill('SIGKILL');
-  await exited;
+  await server.kill('SIGKILL');
 }
 
 test('kill -9 right after the answers loses nothing', async () => {

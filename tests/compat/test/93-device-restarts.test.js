@@ -13,6 +13,7 @@ const {
   deviceSkipReason, startDeviceStack, createProduct, registerDevices, uploadFirmware, staticJob,
   taskOf, waitTask, waitDeviceSeen, connectDevice, download,
 } = require('../lib/devices');
+const { singleNodeOnly } = require('../lib/cluster');
 
 const skip = deviceSkipReason();
 
@@ -90,8 +91,11 @@ test('after a broker restart the reconnecting device is offered its IN_PROGRESS 
 });
 
 // otad keeps a persistent session at the broker under a client id stored in its data
-// directory, so what a device reports while otad is down waits for it.
-test('a QoS 1 version report sent while otad is down is applied once otad is back', { skip }, async () => {
+// directory, so what a device reports while otad is down waits for it. Nodes of a cluster keep
+// no session (a dead node must not hold device reports): there an offer left unanswered is made
+// again instead (mqtt.reoffer_after_s), which 95-cluster covers.
+test('a QoS 1 version report sent while otad is down is applied once otad is back',
+  { skip: skip || singleNodeOnly('reports sent while every node is down wait in a persistent session') }, async () => {
   const dev = await device();
   const jobId = await specific(dev.deviceName);
   await dev.waitPush(1);
