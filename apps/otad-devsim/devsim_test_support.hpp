@@ -3,6 +3,8 @@
 // Test fixtures of otad-devsim: a minimal HTTP/1.1 file server with byte ranges and
 // injectable faults, a free loopback port, and a private Mosquitto broker process.
 
+#include "common/testing/loopback.hpp"
+
 #include <gtest/gtest.h>
 
 #include <arpa/inet.h>
@@ -28,29 +30,7 @@
 
 namespace otad::devsim::testing {
 
-/// A TCP port on 127.0.0.1 that was free a moment ago.
-inline uint16_t FreePort() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-    socklen_t len = sizeof(addr);
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    ::close(fd);
-    return ntohs(addr.sin_port);
-}
-
-inline bool CanConnect(uint16_t port) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons(port);
-    const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-    ::close(fd);
-    return ok;
-}
+using loopback::FreePort;
 
 /// Serves fixed files from memory on 127.0.0.1, one connection at a time, one request per
 /// connection. Honours `Range: bytes=a-` and `bytes=a-b` with 206 unless told to ignore it.
@@ -236,7 +216,7 @@ class MosquittoProcess {
             ::_exit(127);
         }
         const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-        while (std::chrono::steady_clock::now() < until && !CanConnect(port_)) {
+        while (std::chrono::steady_clock::now() < until && !loopback::PortAccepts(port_)) {
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
         }
     }
@@ -253,7 +233,7 @@ class MosquittoProcess {
     MosquittoProcess& operator=(const MosquittoProcess&) = delete;
 
     uint16_t port() const { return port_; }
-    bool Ready() const { return CanConnect(port_); }
+    bool Ready() const { return loopback::PortAccepts(port_); }
 
   private:
     std::filesystem::path dir_;

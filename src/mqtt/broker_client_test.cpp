@@ -1,5 +1,7 @@
 #include "mqtt/broker_client.hpp"
 
+#include "common/testing/loopback.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -37,35 +39,6 @@ std::string FindMosquitto() {
         }
     }
     return {};
-}
-
-uint16_t FreePort() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    socklen_t len = sizeof(addr);
-    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-        if (fd >= 0) {
-            ::close(fd);
-        }
-        return 0;
-    }
-    ::close(fd);
-    return ntohs(addr.sin_port);
-}
-
-bool PortAccepts(uint16_t port) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons(port);
-    const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-    ::close(fd);
-    return ok;
 }
 
 // Publishes one retained QoS 1 message with a short-lived plain client.
@@ -122,7 +95,7 @@ class TestBroker {
         }
         const auto deadline = std::chrono::steady_clock::now() + kWait;
         while (std::chrono::steady_clock::now() < deadline) {
-            if (PortAccepts(port_)) {
+            if (loopback::PortAccepts(port_)) {
                 return true;
             }
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -193,7 +166,7 @@ class BrokerClientTest : public ::testing::Test {
         std::filesystem::remove_all(dir_);
         std::filesystem::create_directories(dir_);
         std::filesystem::permissions(dir_, std::filesystem::perms::all);
-        port_ = FreePort();
+        port_ = loopback::FreePort();
         ASSERT_NE(port_, 0);
         broker_ = std::make_unique<TestBroker>(binary_, dir_, port_);
         ASSERT_TRUE(broker_->Start()) << "mosquitto did not start";

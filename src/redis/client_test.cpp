@@ -126,7 +126,7 @@ TEST_F(SharedRedisTest, CommandsAndReplies) {
 TEST(RedisClient, NothingListeningIsUnavailableAtOnce) {
     ClientOptions o;
     o.endpoint.host = "127.0.0.1";
-    o.endpoint.port = testing::FreePort();
+    o.endpoint.port = loopback::FreePort();
     o.connections = 1;
     Client client(o);
     const auto start = std::chrono::steady_clock::now();

@@ -8,6 +8,7 @@
 // marker message that travels the same path.
 
 #include "common/clock.hpp"
+#include "common/testing/loopback.hpp"
 #include "mqtt/auth/alink_auth.hpp"
 #include "test_database.hpp"
 
@@ -100,33 +101,6 @@ bool PollFor(const std::function<bool()>& condition) {
         std::this_thread::sleep_for(kPollInterval);
     }
     return condition();
-}
-
-int FreeLoopbackPort() {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    socklen_t len = sizeof(addr);
-    int port = -1;
-    if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-        getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-        port = ntohs(addr.sin_port);
-    }
-    close(fd);
-    return port;
-}
-
-bool PortAccepts(int port) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons(static_cast<uint16_t>(port));
-    bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-    close(fd);
-    return ok;
 }
 
 struct Message {
@@ -370,7 +344,7 @@ class Broker {
 
     // Writes the configuration for a fresh free port and starts mosquitto on it.
     bool Launch(const std::string& db_path, std::string& error) {
-        port_ = FreeLoopbackPort();
+        port_ = loopback::FreePort();
         std::filesystem::path conf = dir_.path() / "mosquitto.conf";
         log_ = dir_.path() / "mosquitto.log";
         {
@@ -415,7 +389,7 @@ class Broker {
             error = "cannot start " + executable_;
             return false;
         }
-        if (!PollFor([&] { return PortAccepts(port_) || Exited(); }) || Exited()) {
+        if (!PollFor([&] { return loopback::PortAccepts(port_) || Exited(); }) || Exited()) {
             error = "mosquitto did not open port " + std::to_string(port_) + ":\n" + Log();
             return false;
         }
@@ -511,7 +485,7 @@ class Broker {
     std::string plugin_;
     std::unique_ptr<domain::Store> store_;
     domain::Scope scope_;
-    int port_ = -1;
+    uint16_t port_ = 0;
     pid_t pid_ = -1;
 };
 

@@ -4,6 +4,7 @@
 // processes that a test starts, stops, pauses and restarts itself.
 
 #include "common/crypto.hpp"
+#include "common/testing/loopback.hpp"
 #include "redis/client.hpp"
 #include "rpc/rate_limiter.hpp"
 #include "rpc/throttle.hpp"
@@ -112,31 +113,12 @@ inline std::optional<std::string> FindProgram(const std::string& name) {
     return std::nullopt;
 }
 
-/// A loopback TCP port that nothing listens on right now.
-inline uint16_t FreePort() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    socklen_t len = sizeof(addr);
-    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-        if (fd >= 0) {
-            ::close(fd);
-        }
-        return 0;
-    }
-    ::close(fd);
-    return ntohs(addr.sin_port);
-}
-
 /// A redis-server child process on 127.0.0.1:port and a unix socket in its own directory, no
 /// persistence. Stop, pause (SIGSTOP), resume and start again at will; killed at destruction.
 class RedisProcess {
   public:
     RedisProcess(std::string binary, std::string password = {})
-        : binary_(std::move(binary)), password_(std::move(password)), port_(FreePort()) {
+        : binary_(std::move(binary)), password_(std::move(password)), port_(loopback::FreePort()) {
         dir_ = std::filesystem::temp_directory_path() /
                ("otad-redis-" + std::to_string(::getpid()) + "-" + crypto::RandomLowerAlnum(8));
         std::filesystem::create_directories(dir_);
