@@ -20,6 +20,9 @@
 # (build/release/apps/otad-mosquitto-plugin/otad-auth.so).
 set -euo pipefail
 
+# shellcheck source=lib/server-process.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/server-process.sh"
+
 readonly SERVER_USERNAME=otad
 readonly START_TIMEOUT_S=10
 readonly STOP_TIMEOUT_S=10
@@ -38,12 +41,7 @@ die() {
 
 # True while the pid recorded in DIR/mosquitto.pid is a live process.
 running() {
-    local pid_file="$1/mosquitto.pid"
-    [[ -s "$pid_file" ]] && kill -0 "$(cat "$pid_file")" 2>/dev/null
-}
-
-port_accepts() {
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+    pid_running "$1/mosquitto.pid"
 }
 
 find_plugin() {
@@ -127,26 +125,7 @@ start() {
 }
 
 stop() {
-    local dir="$1"
-    if ! running "$dir"; then
-        rm -f "$dir/mosquitto.pid"
-        echo "not running for $dir"
-        return
-    fi
-    local pid
-    pid="$(cat "$dir/mosquitto.pid")"
-    kill -TERM "$pid"
-    local deadline=$((SECONDS + STOP_TIMEOUT_S))
-    while kill -0 "$pid" 2>/dev/null; do
-        if ((SECONDS >= deadline)); then
-            echo "mosquitto (pid $pid) ignored SIGTERM; killing it" >&2
-            kill -KILL "$pid" 2>/dev/null || true
-            break
-        fi
-        sleep 0.1
-    done
-    rm -f "$dir/mosquitto.pid"
-    echo "stopped mosquitto (pid $pid)"
+    stop_pid_file mosquitto "$1/mosquitto.pid" "$STOP_TIMEOUT_S" "$1"
 }
 
 case "${1:-}" in

@@ -25,6 +25,9 @@
 #   export OTAD_TEST_POSTGRES="$(scripts/postgres.sh start /tmp/otad-pg | tail -n 1)"
 set -euo pipefail
 
+# shellcheck source=lib/server-process.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/server-process.sh"
+
 readonly SERVER_USER=postgres
 readonly SUPERUSER=otad
 readonly DATABASE=otad
@@ -67,10 +70,6 @@ as_server_user() {
     else
         "$@"
     fi
-}
-
-port_accepts() {
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
 running() {

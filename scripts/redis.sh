@@ -23,6 +23,9 @@
 #   scripts/redis.sh stop "$dir"
 set -euo pipefail
 
+# shellcheck source=lib/server-process.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/server-process.sh"
+
 readonly DEFAULT_PORT=56379
 readonly START_TIMEOUT_S=10
 readonly STOP_TIMEOUT_S=10
@@ -39,12 +42,7 @@ die() {
 
 # True while the pid recorded in DIR/redis.pid is a live process.
 running() {
-    local pid_file="$1/redis.pid"
-    [[ -s "$pid_file" ]] && kill -0 "$(cat "$pid_file")" 2>/dev/null
-}
-
-port_accepts() {
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+    pid_running "$1/redis.pid"
 }
 
 find_program() {
@@ -91,26 +89,7 @@ start() {
 }
 
 stop() {
-    local dir="$1"
-    if ! running "$dir"; then
-        rm -f "$dir/redis.pid"
-        echo "not running for $dir"
-        return
-    fi
-    local pid
-    pid="$(cat "$dir/redis.pid")"
-    kill -TERM "$pid"
-    local deadline=$((SECONDS + STOP_TIMEOUT_S))
-    while kill -0 "$pid" 2>/dev/null; do
-        if ((SECONDS >= deadline)); then
-            echo "redis-server (pid $pid) ignored SIGTERM; killing it" >&2
-            kill -KILL "$pid" 2>/dev/null || true
-            break
-        fi
-        sleep 0.1
-    done
-    rm -f "$dir/redis.pid"
-    echo "stopped redis-server (pid $pid)"
+    stop_pid_file redis-server "$1/redis.pid" "$STOP_TIMEOUT_S" "$1"
 }
 
 case "${1:-}" in
