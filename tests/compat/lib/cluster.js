@@ -7,8 +7,9 @@
 
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
-const net = require('node:net');
 const path = require('node:path');
+
+const { portAccepts, exitOf } = require('./processes');
 
 // Number of nodes per server: 1 (a plain otad) unless OTAD_TEST_CLUSTER says more.
 function clusterSize() {
@@ -43,14 +44,6 @@ function findNginx() {
     if (fs.existsSync(p)) return p;
   }
   return 'nginx';
-}
-
-function portAccepts(port) {
-  return new Promise((resolve) => {
-    const s = net.connect({ host: '127.0.0.1', port });
-    s.once('connect', () => { s.destroy(); resolve(true); });
-    s.once('error', () => resolve(false));
-  });
 }
 
 // nginx in front of the nodes: one listener per upstream group ({listen, servers}), HTTP/1.1
@@ -136,7 +129,7 @@ async function startNginx(dir, groups) {
     log,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
+      const exited = exitOf(child);
       child.kill('SIGQUIT');
       const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
       await exited;

@@ -15,11 +15,11 @@ const assert = require('node:assert/strict');
 const { spawn } = require('node:child_process');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 
 const { startServer, storeDatabase, dropStore } = require('./server');
+const { freePort, portAccepts, exitOf } = require('./processes');
 const { makeDriver } = require('./clients');
 const { assertSuccess, uniqueName } = require('./checks');
 const { md5Hex, sha256Hex, formFields, postObject, httpExchange } = require('./upload');
@@ -107,25 +107,6 @@ function serverSide() {
   return out;
 }
 
-async function freePort() {
-  const srv = net.createServer();
-  await new Promise((resolve, reject) => {
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', resolve);
-  });
-  const { port } = srv.address();
-  await new Promise((resolve) => srv.close(resolve));
-  return port;
-}
-
-function portAccepts(port) {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1');
-    s.once('connect', () => { s.destroy(); resolve(true); });
-    s.once('error', () => resolve(false));
-  });
-}
-
 // Every child this module starts; killed when the test process exits.
 const children = new Set();
 process.on('exit', () => {
@@ -133,11 +114,6 @@ process.on('exit', () => {
     try { c.kill('SIGKILL'); } catch { /* already gone */ }
   }
 });
-
-function exitOf(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once('exit', () => resolve()));
-}
 
 // ---------------------------------------------------------------------------
 // Mosquitto with otad's plugin

@@ -12,11 +12,11 @@
 const { spawn, execFile } = require('node:child_process');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 
 const { clusterSize, startNginx } = require('./cluster');
+const { freePort, exitOf } = require('./processes');
 
 function otadBin() {
   const bin = process.env.OTAD_BIN;
@@ -247,17 +247,9 @@ async function spawnNode(args, env, startTimeoutMs = 15000) {
   return node;
 }
 
-function exited(child) {
-  if (child.exitCode !== null || child.signalCode !== null) {
-    return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
-  }
-  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-}
-
 // SIGTERM, then SIGKILL after 10 s; resolves to the exit, or null when it had to be killed.
 async function terminate(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return { code: child.exitCode, signal: child.signalCode };
-  const done = exited(child);
+  const done = exitOf(child);
   child.kill('SIGTERM');
   let timer;
   const timeout = new Promise((resolve) => { timer = setTimeout(() => resolve(null), 10000); });
@@ -268,17 +260,6 @@ async function terminate(child) {
     await done;
   }
   return result;
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 // The `listen` and URL fields a node gets in cluster mode. Every URL otad hands out (download
@@ -392,7 +373,7 @@ async function startServer(options = {}) {
     // Kills every otad process of the server with `signal` and waits until they are gone.
     async kill(signal = 'SIGKILL') {
       await Promise.all(started.map((n) => {
-        const done = exited(n.child);
+        const done = exitOf(n.child);
         n.child.kill(signal);
         return done;
       }));

@@ -20,9 +20,12 @@ const { makeDriver } = require('../lib/clients');
 const { setupCatalog } = require('../lib/fixtures');
 const { v1Request } = require('../lib/http');
 const {
-  devsimSkipReason, startDeviceStack, call, createProduct, registerDevices, uploadFirmware, staticJob,
-  allTasks, waitJob, taskCounts, startDevsim, waitFor, sleep,
+  devsimSkipReason, startDeviceStack, staticJob, startDevsim, waitFor, sleep,
 } = require('../lib/devices');
+const {
+  fleet, succeededCount, expectAllSucceededOnce, onlineArgs, stopOnline,
+} = require('../lib/rollout');
+const { exitOf } = require('../lib/processes');
 
 const clusterSkip = inCluster() ? false : 'cluster mode only (OTAD_TEST_CLUSTER=N with N >= 2)';
 const deviceSkip = clusterSkip || devsimSkipReason();
@@ -65,58 +68,6 @@ test('the rate limit of an account holds across the nodes', { skip: clusterSkip 
   assert.ok(ok <= allowed, `at most ${allowed} of ${n} pass in ${elapsed} ms across ${server.nodes.length} nodes (got ${ok}; served ${served})`);
 });
 
-// A product with `n` devices at 1.0.0 and a 2.0.0 package for it.
-async function fleet(stack, n) {
-  const d = stack.driver;
-  const productKey = await createProduct(d);
-  const devices = (await registerDevices(d, productKey, n, { parallel: 32 })).map((x) => ({ ...x, version: '1.0.0' }));
-  const fw = await uploadFirmware(d, productKey, { destVersion: '2.0.0', size: 16 * 1024 });
-  return { productKey, devices, fw };
-}
-
-async function succeededCount(d, jobId) {
-  const raw = await call(d, 'ListOTATaskByJob', { JobId: jobId, TaskStatus: 'SUCCEEDED', CurrentPage: 1, PageSize: 1 });
-  return raw.Total;
-}
-
-// Every device has exactly one task in the batch and it SUCCEEDED; the batch is COMPLETED.
-async function expectAllSucceededOnce(stack, f, jobId, timeoutMs) {
-  const d = stack.driver;
-  try {
-    await waitFor(`all ${f.devices.length} tasks of ${jobId} to be SUCCEEDED`,
-      async () => (await succeededCount(d, jobId)) === f.devices.length, { timeoutMs, intervalMs: 500 });
-  } catch (e) {
-    const { items } = await allTasks(d, jobId);
-    const rest = items.filter((t) => t.TaskStatus !== 'SUCCEEDED')
-      .map((t) => `${t.DeviceName} ${t.TaskStatus} ${t.Progress} ${t.TaskDesc || ''}`);
-    e.message = `${rest.length} task(s) not SUCCEEDED:\n  ${rest.slice(0, 20).join('\n  ')}\n${e.message}\n${stack.diagnostics()}`;
-    throw e;
-  }
-  const { items, total } = await allTasks(d, jobId);
-  assert.equal(total, f.devices.length, 'one task per device');
-  const names = new Set(items.map((t) => t.DeviceName));
-  assert.equal(names.size, f.devices.length, 'no device has two tasks');
-  for (const dev of f.devices) assert.ok(names.has(dev.deviceName), `${dev.deviceName} has a task`);
-  assert.deepEqual(await taskCounts(d, jobId), {
-    CONFIRM: 0, QUEUED: 0, NOTIFIED: 0, IN_PROGRESS: 0, SUCCEEDED: f.devices.length, FAILED: 0, CANCELED: 0,
-  });
-  await waitJob(d, jobId, 'COMPLETED');
-}
-
-// Devices stay online for the whole test (real devices do), so that an offer or a report lost
-// with a dead node or database can be made again.
-function devsimArgs(extra = []) {
-  return ['--style', 'mix', '--duration', '600', '--progress-every', '50', '--log-level', 'warn',
-    '--reconnect-ms', '500', ...extra];
-}
-
-async function stopDevsim(sim, devices) {
-  const r = await sim.stop();
-  assert.equal(r.code, 0, `otad-devsim exit code ${r.code}\n${r.stderr.slice(-3000)}`);
-  assert.ok(r.summary.succeeded >= devices, `every device installed the package: ${JSON.stringify(r.summary)}`);
-  return r.summary;
-}
-
 // Offers unanswered for 3 s are made again: a push or a report that died with a node.
 const REOFFER = { mqtt: { reoffer_after_s: 3 } };
 
@@ -124,9 +75,9 @@ test('one node killed with SIGKILL mid-rollout: 1,000 devices still end SUCCEEDE
   const DEVICES = 1000;
   const stack = await startDeviceStack({ config: REOFFER });
   cleanups.push(() => stack.stop());
-  const f = await fleet(stack, DEVICES);
+  const f = await fleet(stack, DEVICES, { size: 16 * 1024, parallel: 32 });
   const jobId = await staticJob(stack.driver, f.fw, { TargetSelection: 'ALL' });
-  const sim = startDevsim(stack, f.devices, devsimArgs(['--connect-rate', '200', '--threads', '2']));
+  const sim = startDevsim(stack, f.devices, onlineArgs(['--reconnect-ms', '500', '--connect-rate', '200', '--threads', '2']));
   cleanups.push(() => sim.stop());
   const before = await waitFor('a fifth of the devices to succeed', async () => {
     const n = await succeededCount(stack.driver, jobId);
@@ -136,12 +87,9 @@ test('one node killed with SIGKILL mid-rollout: 1,000 devices still end SUCCEEDE
   // The last node: never the one that created the schema, so nothing depends on it.
   const victim = stack.server.nodes[stack.server.nodes.length - 1];
   victim.child.kill('SIGKILL');
-  await new Promise((resolve) => {
-    if (victim.child.exitCode !== null || victim.child.signalCode !== null) resolve();
-    else victim.child.once('exit', resolve);
-  });
+  await exitOf(victim.child);
   await expectAllSucceededOnce(stack, f, jobId, 180000);
-  await stopDevsim(sim, DEVICES);
+  await stopOnline(sim, DEVICES);
 });
 
 function postgresCtl(...args) {
@@ -168,9 +116,9 @@ test('PostgreSQL restarted mid-rollout: 503 while it is down, then the nodes go 
     if (pgDown) await postgresCtl('start', dir, port);
     await stack.stop();
   });
-  const f = await fleet(stack, DEVICES);
+  const f = await fleet(stack, DEVICES, { size: 16 * 1024, parallel: 32 });
   const jobId = await staticJob(stack.driver, f.fw, { TargetSelection: 'ALL' });
-  const sim = startDevsim(stack, f.devices, devsimArgs(['--connect-rate', '100']));
+  const sim = startDevsim(stack, f.devices, onlineArgs(['--reconnect-ms', '500', '--connect-rate', '100']));
   cleanups.push(() => sim.stop());
   await waitFor('some devices to succeed', async () => (await succeededCount(stack.driver, jobId)) >= 20,
     { timeoutMs: 60000, intervalMs: 100 });
@@ -195,5 +143,5 @@ test('PostgreSQL restarted mid-rollout: 503 while it is down, then the nodes go 
   for (const n of stack.server.nodes) {
     assert.equal(n.child.exitCode, null, 'every node is still the process started before the outage');
   }
-  await stopDevsim(sim, DEVICES);
+  await stopOnline(sim, DEVICES);
 });
