@@ -2,6 +2,7 @@
 
 #include "common/crypto.hpp"
 #include "files/digests.hpp"
+#include "files/read_chunks.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -137,27 +138,23 @@ Result<std::string> DiskBlobStore::ReadAll(std::string_view sha256, size_t max_b
     }
     std::string content;
     std::string chunk(kReadChunkBytes, '\0');
-    for (;;) {
-        const ssize_t n = ::read(fd, chunk.data(), chunk.size());
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0) {
-            const int err = errno;
-            ::close(fd);
-            return IoError("cannot read", path, err);
-        }
-        if (n == 0) {
-            break;
-        }
-        if (content.size() + static_cast<size_t>(n) > max_bytes) {
-            ::close(fd);
-            return MakeError(ErrorCode::kInvalidFormattedParameter,
-                             "The file is larger than " + std::to_string(max_bytes) + " bytes.");
-        }
-        content.append(chunk.data(), static_cast<size_t>(n));
-    }
+    const Status read = ReadChunks(
+        fd,
+        chunk,
+        [&](std::string_view piece) -> Status {
+            if (content.size() + piece.size() > max_bytes) {
+                return MakeError(
+                    ErrorCode::kInvalidFormattedParameter,
+                    "The file is larger than " + std::to_string(max_bytes) + " bytes.");
+            }
+            content.append(piece);
+            return Ok();
+        },
+        [&](int err) -> Status { return IoError("cannot read", path, err); });
     ::close(fd);
+    if (!read.ok()) {
+        return read.error();
+    }
     return content;
 }
 

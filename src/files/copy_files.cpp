@@ -2,6 +2,7 @@
 
 #include "common/crypto.hpp"
 #include "files/digests.hpp"
+#include "files/read_chunks.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -114,23 +115,19 @@ Result<std::optional<std::string>> ReadSmallFile(const std::string& path, size_t
     }
     std::string content;
     std::string chunk(kMaxSecretBytes, '\0');
-    while (true) {
-        const ssize_t n = ::read(fd.get(), chunk.data(), chunk.size());
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0) {
-            return IoError("cannot read", path, errno);
-        }
-        if (n == 0) {
-            return std::optional<std::string>(std::move(content));
-        }
-        content.append(chunk.data(), static_cast<size_t>(n));
-        if (content.size() > max_bytes) {
-            return Failure(path + " is larger than " + std::to_string(max_bytes) +
-                           " bytes: it is not a secret of otad");
-        }
-    }
+    OTA_TRY(ReadChunks(
+        fd.get(),
+        chunk,
+        [&](std::string_view piece) -> Status {
+            content.append(piece);
+            if (content.size() > max_bytes) {
+                return Failure(path + " is larger than " + std::to_string(max_bytes) +
+                               " bytes: it is not a secret of otad");
+            }
+            return Ok();
+        },
+        [&](int err) -> Status { return IoError("cannot read", path, err); }));
+    return std::optional<std::string>(std::move(content));
 }
 
 // SHA-256 of a file's content, as lower-case hex.
@@ -141,19 +138,14 @@ Result<std::string> HashFile(const std::string& path) {
     }
     Digests digests;
     std::string chunk(kChunkBytes, '\0');
-    while (true) {
-        const ssize_t n = ::read(fd.get(), chunk.data(), chunk.size());
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0) {
-            return IoError("cannot read", path, errno);
-        }
-        if (n == 0) {
-            break;
-        }
-        digests.Update(std::string_view(chunk.data(), static_cast<size_t>(n)));
-    }
+    OTA_TRY(ReadChunks(
+        fd.get(),
+        chunk,
+        [&](std::string_view piece) -> Status {
+            digests.Update(piece);
+            return Ok();
+        },
+        [&](int err) -> Status { return IoError("cannot read", path, err); }));
     digests.Finish();
     return digests.sha256();
 }
@@ -239,21 +231,15 @@ Status CopyBlob(const std::string& source,
             return IoError("cannot create", staged, errno);
         }
         std::string chunk(kChunkBytes, '\0');
-        while (true) {
-            const ssize_t n = ::read(in.get(), chunk.data(), chunk.size());
-            if (n < 0 && errno == EINTR) {
-                continue;
-            }
-            if (n < 0) {
-                return IoError("cannot read", source, errno);
-            }
-            if (n == 0) {
-                break;
-            }
-            OTA_TRY(WriteAll(
-                out.get(), std::string_view(chunk.data(), static_cast<size_t>(n)), staged));
-            bytes += static_cast<uint64_t>(n);
-        }
+        OTA_TRY(ReadChunks(
+            in.get(),
+            chunk,
+            [&](std::string_view piece) -> Status {
+                OTA_TRY(WriteAll(out.get(), piece, staged));
+                bytes += piece.size();
+                return Ok();
+            },
+            [&](int err) -> Status { return IoError("cannot read", source, err); }));
         if (::fsync(out.get()) != 0) {
             return IoError("cannot flush", staged, errno);
         }
