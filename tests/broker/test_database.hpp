@@ -1,6 +1,7 @@
 #pragma once
 
 #include "common/result.hpp"
+#include "common/testing/temp_dir.hpp"
 #include "domain/model.hpp"
 #include "domain/ports.hpp"
 #include "storage/sqlite/sqlite_store.hpp"
@@ -16,31 +17,7 @@
 
 namespace otad::broker_test {
 
-/// A fresh directory under the system's temporary directory, removed with its contents on
-/// destruction. Empty path when it could not be created.
-class TempDir {
-  public:
-    TempDir() {
-        std::string pattern =
-            (std::filesystem::temp_directory_path() / "otad-broker-test-XXXXXX").string();
-        if (mkdtemp(pattern.data()) != nullptr) {
-            path_ = pattern;
-        }
-    }
-    ~TempDir() {
-        if (!path_.empty()) {
-            std::error_code ignored;
-            std::filesystem::remove_all(path_, ignored);
-        }
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-
-    const std::filesystem::path& path() const { return path_; }
-
-  private:
-    std::filesystem::path path_;
-};
+using test_support::TempDir;
 
 struct TestDevice {
     std::string product_key;

@@ -1,5 +1,6 @@
 #include "storage/migrate/copy_to_postgres.hpp"
 
+#include "common/testing/temp_dir.hpp"
 #include "domain/model.hpp"
 #include "domain/ports.hpp"
 #include "storage/postgres/connection.hpp"
@@ -46,6 +47,7 @@ using domain::StoredFile;
 using domain::Task;
 using domain::TaskStatus;
 using domain::WriteTx;
+using test_support::TempDir;
 
 constexpr const char* kServerVariable = "OTAD_TEST_POSTGRES";
 constexpr int64_t kT0 = 1'700'000'000'000;
@@ -610,31 +612,6 @@ Status FillScope(WriteTx& tx, const Scope& scope, const std::string& tag, Known&
     }
     return Ok();
 }
-
-// A temporary directory, removed at the end.
-class TempDir {
-  public:
-    TempDir() {
-        std::string pattern =
-            (std::filesystem::temp_directory_path() / "otad-migrate-test-XXXXXX").string();
-        if (::mkdtemp(pattern.data()) != nullptr) {
-            path_ = pattern;
-        }
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        if (!path_.empty()) {
-            std::filesystem::remove_all(path_, ignored);
-        }
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-
-    const std::filesystem::path& path() const { return path_; }
-
-  private:
-    std::filesystem::path path_;
-};
 
 class CopyToPostgresTest : public ::testing::Test {
   protected:
