@@ -4,6 +4,7 @@
 #include "domain/services.hpp"
 #include "domain/validation.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <set>
 
@@ -126,8 +127,17 @@ Status detail::ApplyVersionReport(WriteTx& tx,
                                   std::set<std::string>& touched_jobs) {
     const std::string module = ModuleOrDefault(module_name);
     OTA_TRY(ValidateVersion(version, "version"));
-    OTA_ASSIGN_OR_RETURN(auto previous, tx.FindModuleVersion(scope, device.iot_id, module));
-    const bool first_report = !previous.has_value();
+    OTA_ASSIGN_OR_RETURN(auto tasks, tx.ListUnfinishedTasksOfDevice(scope, device.iot_id));
+    // Whether this is the module's first report matters only to a task without a source
+    // version; the lookup is skipped otherwise (the usual case, on the path of every report).
+    const bool source_unknown = std::any_of(tasks.begin(), tasks.end(), [&](const Task& t) {
+        return t.module_name == module && t.src_version.empty() && t.dest_version != version;
+    });
+    bool first_report = false;
+    if (source_unknown) {
+        OTA_ASSIGN_OR_RETURN(auto previous, tx.FindModuleVersion(scope, device.iot_id, module));
+        first_report = !previous.has_value();
+    }
     ModuleVersion mv{
         device.iot_id, device.product_key, device.device_name, module, std::string(version), now};
     OTA_TRY(tx.UpsertModuleVersion(scope, mv));
@@ -137,7 +147,6 @@ Status detail::ApplyVersionReport(WriteTx& tx,
         OTA_TRY(tx.UpdateDevice(scope, device));
     }
 
-    OTA_ASSIGN_OR_RETURN(auto tasks, tx.ListUnfinishedTasksOfDevice(scope, device.iot_id));
     for (Task& t : tasks) {
         if (t.module_name != module) {
             continue;
