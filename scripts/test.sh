@@ -14,6 +14,8 @@
 # loopback ports and stops them at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=lib/server-process.sh
+source scripts/lib/server-process.sh
 export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}"
 jobs="$(nproc)"
 
@@ -28,13 +30,6 @@ stop_services() {
   rm -rf "$services"
 }
 trap stop_services EXIT
-free_port() {  # a loopback TCP port nobody listens on
-  local port
-  while :; do
-    port=$((20000 + RANDOM % 30000))
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
-  done
-}
 echo "== throwaway PostgreSQL"
 OTAD_TEST_POSTGRES="$(scripts/postgres.sh start "$services/postgres" "$(free_port)" | tail -n 1)"
 # The cluster test restarts this server mid-rollout (scripts/postgres.sh stop/start on it).

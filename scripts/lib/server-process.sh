@@ -1,9 +1,27 @@
 # Functions shared by the scripts that run a throwaway server (broker.sh, redis.sh,
-# postgres.sh). Sourced by them, not run.
+# postgres.sh) and by those that start such servers (test.sh, bench/run). Sourced, not run.
 
 # port_accepts PORT: true when something accepts TCP connections on 127.0.0.1:PORT.
 port_accepts() {
     (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# free_port: prints a loopback TCP port that nothing listens on, chosen below the kernel's
+# ephemeral range: ports in that range are also the local ends of outgoing connections (and of
+# servers that bind port 0), which a listener could not bind although nothing listens there.
+free_port() {
+    local low=32768 high port
+    read -r low high </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true
+    ((low > 11024)) || low=32768
+    for _ in $(seq 1 100); do
+        port=$((10000 + RANDOM % (low - 10000)))
+        if ! port_accepts "$port"; then
+            echo "$port"
+            return
+        fi
+    done
+    echo "free_port: no free loopback port found" >&2
+    return 1
 }
 
 # pid_running PID_FILE: true while the pid recorded in PID_FILE is a live process.
