@@ -292,7 +292,7 @@ class DeviceChannelRuntime {
                          mqtt::GatewayOptions gateway)
         : channel_(services),
           broker_(std::move(broker)),
-          gateway_(channel_, broker_, clock, gateway) {}
+          gateway_(channel_, broker_, clock, gateway, &broker_) {}
     ~DeviceChannelRuntime() { Stop(); }
     DeviceChannelRuntime(const DeviceChannelRuntime&) = delete;
     DeviceChannelRuntime& operator=(const DeviceChannelRuntime&) = delete;
@@ -745,7 +745,9 @@ int Serve(const std::vector<std::string>& args) {
         mqtt::GatewayOptions gateway;
         gateway.max_queued_events = static_cast<size_t>(config.mqtt.max_queued_events);
         gateway.max_batch_events = static_cast<size_t>(config.mqtt.max_batch_events);
-        gateway.reset_presence_on_connect = config.mqtt.shared_group.empty();
+        // Several nodes: one of them at a time follows device presence, by lease.
+        gateway.presence_lease = !config.mqtt.shared_group.empty();
+        gateway.lease_holder = broker_options->client_id;
         gateway.reoffer_after = std::chrono::seconds(config.mqtt.reoffer_after_s);
         // Checked a few times per staleness period, at most every 30 s.
         gateway.reoffer_interval = std::chrono::milliseconds(

@@ -28,6 +28,8 @@ namespace {
 constexpr int64_t kMinUrlLifetimeMs = kDayMs;
 // Jobs with a push backlog looked at per sweep.
 constexpr int64_t kBacklogJobsPerSweep = 100;
+// The lease of the node that follows device presence.
+constexpr std::string_view kPresenceLease = "presence";
 
 bool IsStorageFailure(const Error& e) {
     return e.code == ErrorCode::kInternal || e.code == ErrorCode::kUnavailable;
@@ -465,6 +467,21 @@ Status Services::ResetPresence() {
         (void)changed;
         return Ok();
     });
+}
+
+Result<bool> Services::HoldPresenceLease(std::string_view holder, int64_t term_ms) {
+    const int64_t now = clock_.NowMs();
+    bool held = false;
+    OTA_TRY(store_.Write([&](WriteTx& tx) -> Status {
+        OTA_ASSIGN_OR_RETURN(held, tx.HoldLease(kPresenceLease, holder, now, now + term_ms));
+        return Ok();
+    }));
+    return held;
+}
+
+Status Services::ReleasePresenceLease(std::string_view holder) {
+    return store_.Write(
+        [&](WriteTx& tx) -> Status { return tx.ReleaseLease(kPresenceLease, holder); });
 }
 
 Result<std::optional<Device>> Services::FindDeviceForLogin(std::string_view product_key,

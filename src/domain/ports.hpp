@@ -322,6 +322,15 @@ class WriteTx : public ReadTx {
     virtual Status UpdateTask(const Scope& scope, const Task& task) = 0;
     /// Every ONLINE device becomes OFFLINE, in all scopes. Returns how many changed.
     virtual Result<int64_t> ResetPresence() = 0;
+    /// Takes or renews the lease `name` for `holder` until `expires_ms`: when nobody holds it,
+    /// when its term ended before `now_ms`, or when `holder` holds it already. Returns whether
+    /// `holder` holds it after the call. Leases are shared by every process on the database.
+    virtual Result<bool> HoldLease(std::string_view name,
+                                   std::string_view holder,
+                                   int64_t now_ms,
+                                   int64_t expires_ms) = 0;
+    /// Ends the lease `name` now if `holder` holds it; nothing otherwise.
+    virtual Status ReleaseLease(std::string_view name, std::string_view holder) = 0;
     /// Writes only the push-pacing fields of the job (push_window_start_ms,
     /// push_window_count, push_backlog). kJobNotFound.
     virtual Status UpdateJobPushState(const Scope& scope, const Job& job) = 0;

@@ -403,6 +403,13 @@ class Services {
     /// Marks every device offline: the transport lost the broker and will learn again who is
     /// online when it reconnects.
     Status ResetPresence();
+    /// Several nodes on one database: the presence lease names the one node that follows device
+    /// presence (logins and disconnections) at a time. Takes or renews it for `holder` for
+    /// `term_ms` from now; returns whether `holder` holds it. A holder that stops renewing
+    /// loses it when the term ends.
+    Result<bool> HoldPresenceLease(std::string_view holder, int64_t term_ms);
+    /// Gives the presence lease up at once if `holder` holds it (a node that stops).
+    Status ReleasePresenceLease(std::string_view holder);
     /// Secret and state of a device for the broker's login check; nothing when unknown.
     Result<std::optional<Device>> FindDeviceForLogin(std::string_view product_key,
                                                      std::string_view device_name);

@@ -38,11 +38,12 @@ void BrokerClient::Deleter::operator()(mosquitto* m) const {
 }
 
 BrokerClient::BrokerClient(BrokerOptions options) : options_(std::move(options)) {
-    for (size_t i = 0; i < std::size(kUplinkFilters); ++i) {
-        const std::string_view filter = kUplinkFilters[i];
-        const bool shared = !options_.shared_group.empty() && filter != kPresenceFilter;
-        filters_[i] = shared ? "$share/" + options_.shared_group + "/" + std::string(filter)
-                             : std::string(filter);
+    for (const std::string_view filter : kUplinkFilters) {
+        if (options_.shared_group.empty()) {
+            filters_.emplace_back(filter);
+        } else if (filter != kPresenceFilter) {
+            filters_.push_back("$share/" + options_.shared_group + "/" + std::string(filter));
+        }
     }
     // The library keeps process-wide state (OpenSSL, random source); it is set up once and
     // left in place until exit, since other clients may still use it.
@@ -142,6 +143,25 @@ Status BrokerClient::Publish(const std::string& topic, const std::string& payloa
     return Ok();
 }
 
+Status BrokerClient::SubscribePresence(bool on) {
+    if (options_.shared_group.empty()) {
+        return MakeError(ErrorCode::kInvalidParameter,
+                         "presence is subscribed on every connection without a shared group");
+    }
+    if (!mosq_ || stopping_.load() || !connected_.load(std::memory_order_relaxed)) {
+        return MakeError(ErrorCode::kUnavailable, "not connected to the MQTT broker");
+    }
+    const std::string filter(kPresenceFilter);
+    const int rc = on ? mosquitto_subscribe(mosq_.get(), nullptr, filter.c_str(), 1)
+                      : mosquitto_unsubscribe(mosq_.get(), nullptr, filter.c_str());
+    if (rc != MOSQ_ERR_SUCCESS) {
+        return MakeError(ErrorCode::kUnavailable,
+                         std::string(on ? "subscribing to" : "unsubscribing from") +
+                             " device presence failed: " + mosquitto_strerror(rc));
+    }
+    return Ok();
+}
+
 void BrokerClient::Run() {
     auto delay = options_.reconnect_min;
     bool first = true;
@@ -227,12 +247,13 @@ void BrokerClient::HandleConnect(mosquitto* m, void* self_ptr, int rc) {
     } catch (const std::exception& e) {
         log::Error(std::string("device channel: connection handler failed: ") + e.what());
     }
-    char* filters[std::size(kUplinkFilters)];
-    for (size_t i = 0; i < std::size(kUplinkFilters); ++i) {
-        filters[i] = self->filters_[i].data();
+    std::vector<char*> filters;
+    filters.reserve(self->filters_.size());
+    for (std::string& filter : self->filters_) {
+        filters.push_back(filter.data());
     }
     const int sub = mosquitto_subscribe_multiple(
-        m, nullptr, static_cast<int>(std::size(filters)), filters, 1, 0, nullptr);
+        m, nullptr, static_cast<int>(filters.size()), filters.data(), 1, 0, nullptr);
     if (sub != MOSQ_ERR_SUCCESS) {
         // Without the subscriptions the connection is useless; drop it and start over.
         log::Error(std::string("subscribing to the OTA topics failed: ") + mosquitto_strerror(sub));

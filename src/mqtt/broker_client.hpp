@@ -4,7 +4,6 @@
 #include "mqtt/alink_codec.hpp"
 #include "mqtt/ports.hpp"
 
-#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -13,6 +12,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 struct mosquitto;
 struct mosquitto_message;
@@ -32,8 +32,9 @@ struct BrokerOptions {
     bool persistent_session = true;
     /// Several otad nodes: the name of the MQTT shared subscription group through which the
     /// broker hands each device report to exactly one node (`$share/<group>/<filter>`).
-    /// Presence (kPresenceFilter) is still subscribed by every node, so that each one sees the
-    /// broker's retained presence. Empty: one node, plain subscriptions.
+    /// Presence (kPresenceFilter) is then not subscribed on connection: the node that follows
+    /// presence subscribes to it, plainly, through SubscribePresence. Empty: one node, plain
+    /// subscriptions, presence included.
     std::string shared_group;
     int keepalive_s = 60;
     /// Wait before the first reconnect attempt; doubles after each failed one up to the max.
@@ -58,7 +59,7 @@ struct BrokerOptions {
 /// connection attempt that gets no CONNACK is abandoned after the keepalive interval.
 ///
 /// Publish may be called from any thread.
-class BrokerClient final : public PublishSink {
+class BrokerClient final : public PublishSink, public PresenceSubscription {
   public:
     explicit BrokerClient(BrokerOptions options);
     ~BrokerClient() override;
@@ -75,6 +76,9 @@ class BrokerClient final : public PublishSink {
     void Stop();
 
     Status Publish(const std::string& topic, const std::string& payload, int qos) override;
+    /// With a shared group only (kInvalidParameter otherwise: presence is then always
+    /// subscribed).
+    Status SubscribePresence(bool on) override;
 
     bool connected() const { return connected_.load(std::memory_order_relaxed); }
     std::string endpoint() const;
@@ -84,8 +88,9 @@ class BrokerClient final : public PublishSink {
         void operator()(mosquitto* m) const;
     };
 
-    /// The subscriptions, kUplinkFilters as this node takes them (shared or not).
-    std::array<std::string, std::size(kUplinkFilters)> filters_;
+    /// The subscriptions made on every connection: kUplinkFilters as this node takes them
+    /// (shared or not; presence only without a shared group).
+    std::vector<std::string> filters_;
 
     static void HandleConnect(mosquitto* m, void* self, int rc);
     static void HandleDisconnect(mosquitto* m, void* self, int rc);

@@ -286,11 +286,15 @@ TEST_F(BrokerClientTest, SharedGroupHandsEachReportToOneNode) {
     }
     EXPECT_GT(count(a_events, topic + " r"), 0U);
     EXPECT_GT(count(b_events, topic + " r"), 0U);
-    // Presence is not shared: both nodes see it.
+    // Presence is subscribed only on request, by the node that follows it, and not shared.
     const std::string presence = "/as/mqtt/status/pk1/dev1";
-    ASSERT_TRUE(a.Publish(presence, "online", 1).ok());
+    ASSERT_TRUE(PublishRetained(port_, presence, "before"));
+    ASSERT_TRUE(a.SubscribePresence(true).ok());
+    ASSERT_TRUE(a_events.WaitForCount(presence + " before", 1));  // retained, replayed
+    ASSERT_TRUE(b.Publish(presence, "online", 1).ok());
     ASSERT_TRUE(a_events.WaitForCount(presence + " online", 1));
-    ASSERT_TRUE(b_events.WaitForCount(presence + " online", 1));
+    EXPECT_EQ(count(b_events, presence), 0U);
+    ASSERT_TRUE(a.SubscribePresence(false).ok());
     // Node b leaves: everything goes to a, once the broker has seen b go (until then a report
     // may still be handed to b's closing connection). Probes tell when: two in a row reach a.
     b.Stop();
@@ -317,6 +321,8 @@ TEST_F(BrokerClientTest, RetainedStatusesArriveAfterTheConnectionIsReported) {
     ASSERT_TRUE(PublishRetained(port_, "/as/mqtt/status/pk1/dev2", online));
     RecordingListener listener;
     BrokerClient client(Options("otad-test-b"));
+    // One node: presence is part of every connection's subscriptions, not on request.
+    EXPECT_EQ(client.SubscribePresence(true).error().code, ErrorCode::kInvalidParameter);
     ASSERT_TRUE(client.Start(listener).ok());
     ASSERT_TRUE(listener.WaitFor(
         [](const std::vector<std::string>& events) { return events.size() >= 3; }));

@@ -49,8 +49,16 @@ void Raise(std::atomic<int64_t>& high_water, int64_t value) {
 DeviceGateway::DeviceGateway(DeviceChannel& channel,
                              PublishSink& sink,
                              const Clock& clock,
-                             GatewayOptions options)
-    : channel_(channel), sink_(sink), clock_(clock), options_(std::move(options)) {}
+                             GatewayOptions options,
+                             PresenceSubscription* presence)
+    : channel_(channel),
+      sink_(sink),
+      clock_(clock),
+      options_(std::move(options)),
+      presence_(options_.presence_lease ? presence : nullptr),
+      following_(!options_.presence_lease) {
+    following_presence_.store(following_);
+}
 
 DeviceGateway::~DeviceGateway() {
     Stop();
@@ -64,6 +72,7 @@ void DeviceGateway::Start() {
     accepting_ = true;
     running_ = true;
     next_stats_ = std::chrono::steady_clock::now() + options_.stats_interval;
+    next_lease_check_ = std::chrono::steady_clock::now();
     worker_ = std::thread([this] { Run(); });
 }
 
@@ -89,7 +98,7 @@ void DeviceGateway::Flush() {
 void DeviceGateway::OnConnected() {
     connects_.fetch_add(1, std::memory_order_relaxed);
     const uint64_t generation = link_generation_.fetch_add(1) + 1;
-    Enqueue(Item{true, generation, {}});
+    Enqueue(Item{ItemKind::kConnected, generation, {}});
 }
 
 void DeviceGateway::OnDisconnected() {
@@ -106,14 +115,17 @@ void DeviceGateway::OnMessage(std::string_view topic, std::string_view payload) 
         LogRejection(topic, event.error().message);
         return;
     }
-    Enqueue(Item{false, 0, std::move(event).value()});
+    Enqueue(Item{ItemKind::kEvent, 0, std::move(event).value()});
 }
 
 void DeviceGateway::Enqueue(Item item) {
-    const bool is_event = !item.reset_presence;
+    const bool is_event = item.kind == ItemKind::kEvent;
     std::unique_lock<std::mutex> lock(mu_);
-    not_full_.wait(lock,
-                   [this] { return !accepting_ || queue_.size() < options_.max_queued_events; });
+    // Markers are few (one per connection or lease taken) and the worker queues some itself,
+    // so they never wait for room.
+    not_full_.wait(lock, [&] {
+        return !accepting_ || !is_event || queue_.size() < options_.max_queued_events;
+    });
     if (!accepting_) {
         if (is_event) {
             events_dropped_.fetch_add(1, std::memory_order_relaxed);
@@ -142,24 +154,26 @@ void DeviceGateway::Run() {
             if (!accepting_) {
                 break;
             }
-            not_empty_.wait_until(lock, std::min(next_push, next_stats_), [this] {
-                return !queue_.empty() || !accepting_;
-            });
+            auto wake = std::min(next_push, next_stats_);
+            if (options_.presence_lease) {
+                wake = std::min(wake, next_lease_check_);
+            }
+            not_empty_.wait_until(lock, wake, [this] { return !queue_.empty() || !accepting_; });
         }
-        // A reset marker is handled on its own, so that events queued before it are applied
-        // before presence is reset and events after it only once it has been.
-        bool reset = false;
-        uint64_t reset_generation = 0;
+        // A marker is handled on its own, so that events queued before it are applied before
+        // presence is reset and events after it only once it has been.
+        std::optional<Item> marker;
         uint64_t taken = 0;
-        if (!queue_.empty() && queue_.front().reset_presence) {
-            reset_generation = queue_.front().generation;
+        if (!queue_.empty() && queue_.front().kind != ItemKind::kEvent) {
+            marker = std::move(queue_.front());
             queue_.pop_front();
-            reset = true;
             taken = 1;
         } else {
-            while (!queue_.empty() && !queue_.front().reset_presence &&
+            while (!queue_.empty() && queue_.front().kind == ItemKind::kEvent &&
                    batch.size() < options_.max_batch_events) {
-                batch.push_back(std::move(queue_.front().event));
+                if (!DropsPresence(queue_.front().event)) {
+                    batch.push_back(std::move(queue_.front().event));
+                }
                 queue_.pop_front();
                 ++taken;
             }
@@ -171,11 +185,11 @@ void DeviceGateway::Run() {
         }
 
         try {
-            if (reset) {
-                if (options_.reset_presence_on_connect) {
-                    ResetPresence();
-                }
-                fresh_generation_ = reset_generation;
+            if (options_.presence_lease && accepting && SteadyClock::now() >= next_lease_check_) {
+                CheckLease();
+            }
+            if (marker) {
+                StartPresence(*marker);
             }
             if (!batch.empty()) {
                 Apply(batch);
@@ -206,9 +220,93 @@ void DeviceGateway::Run() {
         done_seq_ += taken;
         done_.notify_all();
     }
+    lock.unlock();
+    if (options_.presence_lease && following_) {
+        // Another node takes over at its next attempt rather than at the end of the term.
+        Status released = channel_.ReleasePresenceLease(options_.lease_holder);
+        if (!released.ok()) {
+            log::Warn(
+                "device channel: giving up the presence lease failed (another node takes "
+                "it when its term ends): " +
+                ErrorText(released.error()));
+        }
+        following_ = false;
+        following_presence_.store(false);
+    }
+    lock.lock();
     running_ = false;
     lock.unlock();
     done_.notify_all();
+}
+
+bool DeviceGateway::DropsPresence(const domain::DeviceEvent& event) const {
+    // Presence that reaches a node which does not follow it (it arrived before the node
+    // unsubscribed) is left to the follower, which has it too.
+    return !following_ && (event.kind == domain::DeviceEventKind::kOnline ||
+                           event.kind == domain::DeviceEventKind::kOffline);
+}
+
+void DeviceGateway::StartPresence(const Item& marker) {
+    if (marker.kind == ItemKind::kConnected) {
+        fresh_generation_ = marker.generation;
+    }
+    if (!following_) {
+        return;
+    }
+    if (marker.kind == ItemKind::kFollow && !follow_pending_) {
+        return;  // a connection since the lease was taken has started presence already
+    }
+    follow_pending_ = false;
+    // Everything applied before is forgotten; the replay of the broker's retained presence,
+    // which the subscription below (or the broker client's, with one node) brings after this
+    // marker, names the devices connected now.
+    ResetPresence();
+    if (presence_ != nullptr) {
+        Status st = presence_->SubscribePresence(true);
+        if (!st.ok() && marker.kind == ItemKind::kFollow) {
+            // Not connected: the next connection's marker subscribes.
+            log::Info("device channel: presence is subscribed at the next broker connection: " +
+                      ErrorText(st.error()));
+        }
+    }
+}
+
+void DeviceGateway::CheckLease() {
+    const auto started = std::chrono::steady_clock::now();
+    next_lease_check_ = started + options_.lease_renew_interval;
+    Result<bool> held =
+        channel_.HoldPresenceLease(options_.lease_holder, options_.lease_term.count());
+    if (!held.ok()) {
+        storage_errors_.fetch_add(1, std::memory_order_relaxed);
+        if (following_ && std::chrono::steady_clock::now() >= lease_sure_until_) {
+            StopFollowing("the presence lease could not be renewed: " + ErrorText(held.error()));
+        }
+        return;
+    }
+    if (!*held) {
+        if (following_) {
+            StopFollowing("another node holds the presence lease");
+        }
+        return;
+    }
+    lease_sure_until_ = started + options_.lease_term - options_.lease_renew_interval;
+    if (!following_) {
+        following_ = true;
+        follow_pending_ = true;
+        log::Info("device channel: this node follows device presence (holds the presence lease)");
+        Enqueue(Item{ItemKind::kFollow, 0, {}});
+        following_presence_.store(true);
+    }
+}
+
+void DeviceGateway::StopFollowing(const std::string& why) {
+    following_ = false;
+    following_presence_.store(false);
+    log::Warn("device channel: this node stops following device presence: " + why);
+    if (presence_ != nullptr) {
+        // Not connected: nothing to undo, the next connection does not subscribe.
+        (void)presence_->SubscribePresence(false);
+    }
 }
 
 void DeviceGateway::ResetPresence() {
@@ -396,6 +494,7 @@ GatewayCounters DeviceGateway::Counters() const {
     c.storage_errors = storage_errors_.load(std::memory_order_relaxed);
     c.queue_high_water = queue_high_water_.load(std::memory_order_relaxed);
     c.connects = connects_.load(std::memory_order_relaxed);
+    c.following_presence = following_presence_.load();
     c.reconnects = std::max<int64_t>(0, c.connects - 1);
     return c;
 }

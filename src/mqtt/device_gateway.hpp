@@ -34,12 +34,23 @@ struct GatewayOptions {
     /// Undecodable messages logged one line each per stats interval; the rest are counted.
     int64_t max_rejection_logs = 20;
     int downlink_qos = 1;
-    /// One node: every connection to the broker starts by marking all devices offline; the
-    /// broker's retained presence then names those still connected. With several nodes this
-    /// must not happen (one node's reconnection would mark offline the devices the others
-    /// serve): presence is kept as last reported, and duplicate presence reports, which every
-    /// node receives, change nothing.
-    bool reset_presence_on_connect = true;
+    /// Who follows device presence (logins and disconnections). One node (false): this
+    /// gateway, always; every connection to the broker starts by marking all devices offline,
+    /// and the broker's retained presence then names those still connected. Several nodes
+    /// (true): only the node that holds the presence lease, which it takes and renews through
+    /// the database; that node subscribes to presence (through the PresenceSubscription given
+    /// to the constructor) and marks every device offline first, on taking the lease and on
+    /// each new connection. The others neither subscribe nor apply presence. One follower
+    /// keeps the order of a device's logins and disconnections as the broker saw them, lets
+    /// stale presence be cleared after a broker restart, and offers updates once per login.
+    bool presence_lease = false;
+    /// This node's name in the presence lease (its broker client id).
+    std::string lease_holder;
+    /// How long a taken or renewed lease lasts, and how often the follower renews it (and the
+    /// others try to take it). A follower that cannot renew stops following one renewal
+    /// interval before its term ends, so that two nodes never follow at once.
+    std::chrono::milliseconds lease_term{std::chrono::seconds(15)};
+    std::chrono::milliseconds lease_renew_interval{std::chrono::seconds(3)};
     /// Offers not answered for this long (a NOTIFIED task, or an IN_PROGRESS one without a
     /// report) are made again, at most max_pushes_per_take per check; zero turns this off.
     std::chrono::milliseconds reoffer_after{std::chrono::minutes(10)};
@@ -53,25 +64,27 @@ struct GatewayOptions {
 
 /// What the gateway did since it started.
 struct GatewayCounters {
-    int64_t events_queued = 0;     ///< decoded and queued
-    int64_t events_applied = 0;    ///< the domain applied them
-    int64_t events_ignored = 0;    ///< unknown devices or invalid content, per the domain
-    int64_t events_rejected = 0;   ///< could not be decoded
-    int64_t events_dropped = 0;    ///< lost to storage errors or to shutdown
-    int64_t pushes_sent = 0;       ///< upgrade pushes handed to the broker
-    int64_t replies_sent = 0;      ///< pull replies handed to the broker
-    int64_t publish_failures = 0;  ///< messages the broker connection refused
-    int64_t storage_errors = 0;    ///< failed domain calls (each retried once)
-    int64_t queue_high_water = 0;  ///< most events queued at once
-    int64_t connects = 0;          ///< broker connections, the first included
-    int64_t reconnects = 0;        ///< connections after the first
+    int64_t events_queued = 0;        ///< decoded and queued
+    int64_t events_applied = 0;       ///< the domain applied them
+    int64_t events_ignored = 0;       ///< unknown devices or invalid content, per the domain
+    int64_t events_rejected = 0;      ///< could not be decoded
+    int64_t events_dropped = 0;       ///< lost to storage errors or to shutdown
+    int64_t pushes_sent = 0;          ///< upgrade pushes handed to the broker
+    int64_t replies_sent = 0;         ///< pull replies handed to the broker
+    int64_t publish_failures = 0;     ///< messages the broker connection refused
+    int64_t storage_errors = 0;       ///< failed domain calls (each retried once)
+    int64_t queue_high_water = 0;     ///< most events queued at once
+    int64_t connects = 0;             ///< broker connections, the first included
+    int64_t reconnects = 0;           ///< connections after the first
+    bool following_presence = false;  ///< applies presence now (the lease holder, or one node)
 };
 
 /// Turns device messages into domain events and domain decisions into device messages.
 ///
 /// The broker's network thread calls the BrokerListener methods: messages are decoded there
 /// and queued (bounded); a connection queues a marker that makes the worker reset presence
-/// before it applies the retained statuses the new connection delivers. One worker thread
+/// before it applies the retained statuses the new connection delivers (when this gateway
+/// follows presence, see GatewayOptions::presence_lease). One worker thread
 /// applies queued events in batches of up to max_batch_events per ApplyDeviceEvents call,
 /// publishes the resulting pushes and replies, and asks for paced pushes after each batch and
 /// every push_interval, from the moment the current connection's presence reset is applied
@@ -81,10 +94,13 @@ struct GatewayCounters {
 /// `clock` must outlive the gateway.
 class DeviceGateway final : public BrokerListener {
   public:
+    /// `presence` is required with options.presence_lease and unused otherwise; it must
+    /// outlive the gateway.
     DeviceGateway(DeviceChannel& channel,
                   PublishSink& sink,
                   const Clock& clock,
-                  GatewayOptions options = {});
+                  GatewayOptions options = {},
+                  PresenceSubscription* presence = nullptr);
     ~DeviceGateway() override;
     DeviceGateway(const DeviceGateway&) = delete;
     DeviceGateway& operator=(const DeviceGateway&) = delete;
@@ -105,15 +121,26 @@ class DeviceGateway final : public BrokerListener {
     GatewayCounters Counters() const;
 
   private:
+    enum class ItemKind {
+        kEvent,
+        kConnected,  ///< a new broker connection: presence starts again (if followed)
+        kFollow,     ///< this node took the presence lease: presence starts again
+    };
     struct Item {
-        bool reset_presence = false;
-        uint64_t generation = 0;  ///< of the connection that queued the reset
+        ItemKind kind = ItemKind::kEvent;
+        uint64_t generation = 0;  ///< kConnected: the connection's
         domain::DeviceEvent event;
     };
 
     void Enqueue(Item item);
     void Run();
+    /// Handles a kConnected or kFollow marker on the worker.
+    void StartPresence(const Item& marker);
     void ResetPresence();
+    /// Takes or renews the presence lease, and starts or stops following presence.
+    void CheckLease();
+    void StopFollowing(const std::string& why);
+    bool DropsPresence(const domain::DeviceEvent& event) const;
     void Apply(const std::vector<domain::DeviceEvent>& events);
     /// Sleeps `delay` unless the gateway stops meanwhile; false when it stops.
     bool WaitBeforeRetry(std::chrono::milliseconds delay);
@@ -130,6 +157,7 @@ class DeviceGateway final : public BrokerListener {
     PublishSink& sink_;
     const Clock& clock_;
     const GatewayOptions options_;
+    PresenceSubscription* const presence_;
 
     mutable std::mutex mu_;
     std::condition_variable not_empty_;
@@ -147,6 +175,13 @@ class DeviceGateway final : public BrokerListener {
     bool take_failing_ = false;
     /// The connection whose presence reset was applied last (0: none yet).
     uint64_t fresh_generation_ = 0;
+    /// Whether this gateway follows presence now (always true without presence_lease).
+    bool following_ = false;
+    /// The lease was taken and presence has not been started since.
+    bool follow_pending_ = false;
+    /// While following by lease: the lease is surely still this node's until then.
+    std::chrono::steady_clock::time_point lease_sure_until_;
+    std::chrono::steady_clock::time_point next_lease_check_;
     bool publish_failure_logged_ = false;
     std::chrono::steady_clock::time_point next_stats_;
     GatewayCounters last_logged_;
@@ -162,6 +197,7 @@ class DeviceGateway final : public BrokerListener {
     std::atomic<int64_t> storage_errors_{0};
     std::atomic<int64_t> queue_high_water_{0};
     std::atomic<int64_t> connects_{0};
+    std::atomic<bool> following_presence_{false};
     /// Bumped by every connection and disconnection.
     std::atomic<uint64_t> link_generation_{0};
     std::atomic<int64_t> rejection_logs_{0};

@@ -5,8 +5,10 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 // The gateway over a scripted domain: ordering of presence resets, batching, retries, pacing
@@ -111,6 +113,37 @@ class ScriptedChannel final : public DeviceChannel {
         log_.push_back("reset");
         return Ok();
     }
+    Result<bool> HoldPresenceLease(std::string_view holder, int64_t /*term_ms*/) override {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (lease_unavailable_) {
+            return MakeError(ErrorCode::kUnavailable, "database down");
+        }
+        if (lease_holder_.empty()) {
+            lease_holder_ = std::string(holder);
+            log_.push_back("lease:" + lease_holder_);
+        }
+        return lease_holder_ == holder;
+    }
+    Status ReleasePresenceLease(std::string_view holder) override {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (lease_holder_ == holder) {
+            lease_holder_.clear();
+            log_.push_back("released:" + std::string(holder));
+        }
+        return Ok();
+    }
+    void Note(std::string entry) {
+        std::lock_guard<std::mutex> lock(mu_);
+        log_.push_back(std::move(entry));
+    }
+    void SetLeaseHolder(const std::string& holder) {
+        std::lock_guard<std::mutex> lock(mu_);
+        lease_holder_ = holder;
+    }
+    void SetLeaseUnavailable(bool unavailable) {
+        std::lock_guard<std::mutex> lock(mu_);
+        lease_unavailable_ = unavailable;
+    }
 
     static domain::UpgradeNotice Notice(const std::string& dn) {
         domain::UpgradeNotice n;
@@ -169,6 +202,22 @@ class ScriptedChannel final : public DeviceChannel {
     int apply_failures_ = 0;
     ErrorCode failure_code_ = ErrorCode::kInternal;
     int takes_ = 0;
+    std::string lease_holder_;
+    bool lease_unavailable_ = false;
+};
+
+// Records the presence subscription's changes, in the channel's log so that their order
+// against resets and events shows.
+class RecordingPresence final : public PresenceSubscription {
+  public:
+    explicit RecordingPresence(std::function<void(std::string)> log) : log_(std::move(log)) {}
+    Status SubscribePresence(bool on) override {
+        log_(on ? "subscribe" : "unsubscribe");
+        return Ok();
+    }
+
+  private:
+    std::function<void(std::string)> log_;
 };
 
 std::string StatusTopic(const std::string& dn) {
@@ -441,6 +490,93 @@ TEST_F(GatewayTest, MessagesAfterStopAreDropped) {
     EXPECT_EQ(gw.Counters().events_dropped, 1);
     EXPECT_TRUE(channel_.Log().empty());
     gw.Stop();
+}
+
+class LeaseGatewayTest : public GatewayTest {
+  protected:
+    GatewayOptions LeaseOptions() {
+        GatewayOptions o = Options();
+        o.presence_lease = true;
+        o.lease_holder = "me";
+        o.lease_term = std::chrono::milliseconds(200);
+        o.lease_renew_interval = std::chrono::milliseconds(5);
+        return o;
+    }
+    // Waits (bounded) until the gateway follows presence or not.
+    static bool WaitFollowing(const DeviceGateway& gw, bool following) {
+        for (int i = 0; i < 4000 && gw.Counters().following_presence != following; ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+        return gw.Counters().following_presence == following;
+    }
+
+    RecordingPresence presence_{[this](std::string entry) { channel_.Note(std::move(entry)); }};
+};
+
+TEST_F(LeaseGatewayTest, OnlyTheLeaseHolderFollowsPresence) {
+    channel_.SetLeaseHolder("other");
+    DeviceGateway gw(channel_, sink_, clock_, LeaseOptions(), &presence_);
+    gw.Start();
+    gw.OnConnected();
+    gw.OnMessage(StatusTopic("a"), OnlineBody("a"));
+    gw.OnMessage("/ota/device/inform/pk1/a", R"({"params":{"version":"1"}})");
+    gw.Flush();
+    // Not the holder: no reset, no subscription, and presence that still arrives is left to
+    // the holder; device reports are applied.
+    EXPECT_FALSE(gw.Counters().following_presence);
+    EXPECT_EQ(channel_.Log(), (std::vector<std::string>{"version:a=1"}));
+
+    channel_.SetLeaseHolder("");  // the other node gave it up
+    ASSERT_TRUE(WaitFollowing(gw, true));
+    gw.Flush();
+    gw.OnMessage(StatusTopic("b"), OnlineBody("b"));
+    gw.Flush();
+    // A new connection starts presence again.
+    gw.OnDisconnected();
+    gw.OnConnected();
+    gw.OnMessage(StatusTopic("b"), OnlineBody("b"));
+    gw.Stop();
+    EXPECT_EQ(channel_.Log(),
+              (std::vector<std::string>{"version:a=1",
+                                        "lease:me",
+                                        "reset",
+                                        "subscribe",
+                                        "online:b",
+                                        "reset",
+                                        "subscribe",
+                                        "online:b",
+                                        "released:me"}));
+    EXPECT_FALSE(gw.Counters().following_presence);
+}
+
+TEST_F(LeaseGatewayTest, ALostLeaseStopsFollowing) {
+    DeviceGateway gw(channel_, sink_, clock_, LeaseOptions(), &presence_);
+    gw.Start();
+    gw.OnConnected();
+    ASSERT_TRUE(WaitFollowing(gw, true));
+    channel_.SetLeaseHolder("other");  // taken over (this node's term ran out)
+    ASSERT_TRUE(WaitFollowing(gw, false));
+    gw.OnMessage(StatusTopic("a"), OnlineBody("a"));
+    gw.Stop();
+    EXPECT_EQ(channel_.Log(),
+              (std::vector<std::string>{"lease:me", "reset", "subscribe", "unsubscribe"}));
+}
+
+TEST_F(LeaseGatewayTest, AFollowerThatCannotRenewStopsBeforeItsTermEnds) {
+    DeviceGateway gw(channel_, sink_, clock_, LeaseOptions(), &presence_);
+    gw.Start();
+    gw.OnConnected();
+    ASSERT_TRUE(WaitFollowing(gw, true));
+    channel_.SetLeaseUnavailable(true);
+    ASSERT_TRUE(WaitFollowing(gw, false));
+    channel_.SetLeaseUnavailable(false);
+    // The lease is still this node's in the database: it is renewed and followed again.
+    ASSERT_TRUE(WaitFollowing(gw, true));
+    gw.Stop();
+    EXPECT_EQ(
+        channel_.Log(),
+        (std::vector<std::string>{
+            "lease:me", "reset", "subscribe", "unsubscribe", "reset", "subscribe", "released:me"}));
 }
 
 }  // namespace

@@ -24,6 +24,17 @@ class PublishSink {
     virtual Status Publish(const std::string& topic, const std::string& payload, int qos) = 0;
 };
 
+/// Turns the subscription to device presence on and off, for a gateway that follows presence
+/// only at times (several nodes: only the node holding the presence lease subscribes).
+class PresenceSubscription {
+  public:
+    virtual ~PresenceSubscription() = default;
+    /// Subscribes (the broker then replays the retained presence of every connected device)
+    /// or unsubscribes. Never blocks on the network; kUnavailable when not connected, in which
+    /// case the next connection is the caller's to handle.
+    virtual Status SubscribePresence(bool on) = 0;
+};
+
 /// Receives what happens on the broker connection. Called on the connection's network thread,
 /// one call at a time, in the order things happened: OnConnected comes before any message
 /// received on that connection.
@@ -47,6 +58,8 @@ class DeviceChannel {
     virtual Result<std::vector<domain::UpgradeNotice>> ReofferStaleTasks(int64_t stale_after_ms,
                                                                          int64_t limit) = 0;
     virtual Status ResetPresence() = 0;
+    virtual Result<bool> HoldPresenceLease(std::string_view holder, int64_t term_ms) = 0;
+    virtual Status ReleasePresenceLease(std::string_view holder) = 0;
 };
 
 }  // namespace otad::mqtt

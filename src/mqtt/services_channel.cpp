@@ -20,4 +20,12 @@ Status ServicesDeviceChannel::ResetPresence() {
     return services_.ResetPresence();
 }
 
+Result<bool> ServicesDeviceChannel::HoldPresenceLease(std::string_view holder, int64_t term_ms) {
+    return services_.HoldPresenceLease(holder, term_ms);
+}
+
+Status ServicesDeviceChannel::ReleasePresenceLease(std::string_view holder) {
+    return services_.ReleasePresenceLease(holder);
+}
+
 }  // namespace otad::mqtt

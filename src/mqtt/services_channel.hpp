@@ -16,6 +16,8 @@ class ServicesDeviceChannel final : public DeviceChannel {
     Result<std::vector<domain::UpgradeNotice>> ReofferStaleTasks(int64_t stale_after_ms,
                                                                  int64_t limit) override;
     Status ResetPresence() override;
+    Result<bool> HoldPresenceLease(std::string_view holder, int64_t term_ms) override;
+    Status ReleasePresenceLease(std::string_view holder) override;
 
   private:
     domain::Services& services_;

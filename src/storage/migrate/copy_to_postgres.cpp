@@ -45,11 +45,12 @@ constexpr size_t kMaxIdentifierBytes = 63;
 /// How much of a checksum an error message shows.
 constexpr size_t kChecksumPrefix = 16;
 
-// The tables of the SQLite schema in the order they were created. schema_version is not
-// copied: each database records its own migrations.
+// The tables of the SQLite schema in the order they were created. schema_version and leases
+// are not copied: each database records its own migrations, and leases are the nodes'
+// coordination state, not records.
 constexpr std::string_view kSqliteTables =
     "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite!_%' "
-    "ESCAPE '!' AND name <> 'schema_version' ORDER BY rowid";
+    "ESCAPE '!' AND name <> 'schema_version' AND name <> 'leases' ORDER BY rowid";
 constexpr std::string_view kSqliteColumns =
     "SELECT name, type, \"notnull\", pk FROM pragma_table_info(?1) ORDER BY cid";
 constexpr std::string_view kSqliteReferences =

@@ -299,6 +299,11 @@ class SqlTx final : public domain::WriteTx {
     Status UpdateJob(const domain::Scope& scope, const domain::Job& job) override;
     Status UpdateTask(const domain::Scope& scope, const domain::Task& task) override;
     Result<int64_t> ResetPresence() override;
+    Result<bool> HoldLease(std::string_view name,
+                           std::string_view holder,
+                           int64_t now_ms,
+                           int64_t expires_ms) override;
+    Status ReleaseLease(std::string_view name, std::string_view holder) override;
     Status UpdateJobPushState(const domain::Scope& scope, const domain::Job& job) override;
     Status InsertModule(const domain::Scope& scope, const domain::Module& module) override;
     Status UpdateModule(const domain::Scope& scope, const domain::Module& module) override;

@@ -1,7 +1,9 @@
 'use strict';
 // Restarts seen by one real SDK device at a time: a device that logs in while
 // otad is down gets its push once otad is back; a device whose broker restarts
-// is offered its unfinished task again when it reconnects; a report sent while
+// is offered its unfinished task again when it reconnects; a device that does
+// not come back after a broker restart is shown offline; each login is offered
+// a pending update once, however many nodes otad runs; a report sent while
 // otad is down.
 //
 // Skipped, with the reason, when OTAD_BIN, OTAD_PLUGIN or mosquitto is missing.
@@ -11,7 +13,7 @@ const assert = require('node:assert/strict');
 
 const {
   deviceSkipReason, startDeviceStack, createProduct, registerDevices, uploadFirmware, staticJob,
-  taskOf, waitTask, waitDeviceSeen, connectDevice, download,
+  taskOf, waitTask, waitDeviceSeen, connectDevice, download, sleep,
 } = require('../lib/devices');
 const { singleNodeOnly } = require('../lib/cluster');
 
@@ -88,6 +90,36 @@ test('after a broker restart the reconnecting device is offered its IN_PROGRESS 
   await dev.reportProgress(100);
   await dev.reportVersion('2.0.0');
   await waitTask(d(), jobId, dev.deviceName, 'SUCCEEDED');
+});
+
+test('a device that does not come back after a broker restart is shown OFFLINE', { skip }, async () => {
+  const stays = await device();
+  const leaves = await device();
+  const before = stack.otadConnections();
+  await stack.broker.kill('SIGKILL');
+  // Gone for good while the broker is down: nothing will ever say it disconnected.
+  await leaves.close();
+  await stack.broker.start();
+  await stack.waitOtadConnected(before + 1, 40000);
+  await waitDeviceSeen(d(), leaves, { status: 'OFFLINE', timeoutMs: 20000 });
+  await waitDeviceSeen(d(), stays, { status: 'ONLINE', timeoutMs: 20000 });
+});
+
+test('each login is offered a pending update once', { skip }, async () => {
+  const dev = await device();
+  const jobId = await specific(dev.deviceName);
+  await dev.waitPush(1);
+  await waitTask(d(), jobId, dev.deviceName, 'NOTIFIED');
+  // A new login of the device (the task is still unacknowledged): one offer again.
+  await dev.close();
+  const again = await connectDevice(stack, dev);
+  open.push(again);
+  await again.waitPush(1);
+  // Time for a second copy to arrive, were one sent (several nodes each answering the login).
+  await sleep(1500);
+  await again.barrier();
+  assert.equal(dev.received(dev.upgradeTopic).length, 1, 'one push for the first login');
+  assert.equal(again.received(again.upgradeTopic).length, 1, 'one push for the second login');
 });
 
 // otad keeps a persistent session at the broker under a client id stored in its data

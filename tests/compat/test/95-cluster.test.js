@@ -5,7 +5,9 @@
 //   - one node killed with SIGKILL in the middle of a 1,000-device rollout: the rollout
 //     completes through the other nodes, every device with exactly one SUCCEEDED task;
 //   - PostgreSQL restarted in the middle of a rollout: the API answers 503 while it is down,
-//     and the nodes go on by themselves once it is back (no otad restart), losing no report.
+//     and the nodes go on by themselves once it is back (no otad restart), losing no report;
+//   - the node that follows device presence killed with SIGKILL: another takes over when its
+//     lease ends, and presence is right again, logins and disconnections made meanwhile too.
 //
 // Skipped outside cluster mode, and without otad-devsim, Mosquitto or the plugin.
 
@@ -20,7 +22,8 @@ const { makeDriver } = require('../lib/clients');
 const { setupCatalog } = require('../lib/fixtures');
 const { v1Request } = require('../lib/http');
 const {
-  devsimSkipReason, startDeviceStack, staticJob, startDevsim, waitFor, sleep,
+  devsimSkipReason, deviceSkipReason, startDeviceStack, staticJob, startDevsim, waitFor, sleep,
+  createProduct, registerDevices, connectDevice, waitDeviceSeen,
 } = require('../lib/devices');
 const {
   fleet, succeededCount, expectAllSucceededOnce, onlineArgs, stopOnline,
@@ -29,6 +32,7 @@ const { exitOf } = require('../lib/processes');
 
 const clusterSkip = inCluster() ? false : 'cluster mode only (OTAD_TEST_CLUSTER=N with N >= 2)';
 const deviceSkip = clusterSkip || devsimSkipReason();
+const sdkSkip = clusterSkip || deviceSkipReason();
 const pgSkip = deviceSkip || (process.env.OTAD_TEST_POSTGRES_DIR
   ? false : 'needs OTAD_TEST_POSTGRES_DIR (the directory scripts/postgres.sh started the server in)');
 
@@ -144,4 +148,44 @@ test('PostgreSQL restarted mid-rollout: 503 while it is down, then the nodes go 
     assert.equal(n.child.exitCode, null, 'every node is still the process started before the outage');
   }
   await stopOnline(sim, DEVICES);
+});
+
+const FOLLOWS = 'this node follows device presence';
+
+test('the node that follows presence killed: another takes over and presence is right again', { skip: sdkSkip }, async () => {
+  const stack = await startDeviceStack();
+  const devices = [];
+  cleanups.push(async () => {
+    for (const dev of devices) await dev.close().catch(() => {});
+    await stack.stop();
+  });
+  const followers = () => stack.server.nodes.filter((n) => n.child.exitCode === null && n.child.signalCode === null && n.stderr.includes(FOLLOWS));
+  const [follower] = await waitFor('a node to follow presence', () => {
+    const f = followers();
+    return f.length > 0 ? f : false;
+  }, { timeoutMs: 10000 });
+  assert.equal(followers().length, 1, 'exactly one node follows presence');
+  const pk = await createProduct(stack.driver);
+  const [stays, leaves, arrives] = await registerDevices(stack.driver, pk, 3);
+  for (const t of [stays, leaves]) {
+    const dev = await connectDevice(stack, t);
+    devices.push(dev);
+    await waitDeviceSeen(stack.driver, t, { status: 'ONLINE' });
+  }
+
+  follower.child.kill('SIGKILL');
+  await exitOf(follower.child);
+  // While no node follows presence: one device leaves, another logs in.
+  await devices[1].close();
+  devices.push(await connectDevice(stack, arrives));
+
+  // Another node takes the lease once the dead node's term ends (15 s), resets presence and
+  // learns from the broker's retained presence who is connected.
+  await waitFor('another node to follow presence', () => followers().length === 1, { timeoutMs: 40000, intervalMs: 200 });
+  await waitDeviceSeen(stack.driver, leaves, { status: 'OFFLINE', timeoutMs: 20000 });
+  await waitDeviceSeen(stack.driver, arrives, { status: 'ONLINE', timeoutMs: 20000 });
+  await waitDeviceSeen(stack.driver, stays, { status: 'ONLINE', timeoutMs: 20000 });
+  // And it follows what happens from then on.
+  await devices[0].close();
+  await waitDeviceSeen(stack.driver, stays, { status: 'OFFLINE', timeoutMs: 20000 });
 });

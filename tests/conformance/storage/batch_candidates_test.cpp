@@ -48,7 +48,7 @@ class BatchCandidatesTest : public StoreConformanceTest {
   protected:
     void SetUp() override {
         StoreConformanceTest::SetUp();
-        if (HasFatalFailure()) {
+        if (HasFatalFailure() || IsSkipped()) {
             return;
         }
         // Inserted out of iot_id order, so that the order of the answer is the store's doing.

@@ -20,7 +20,7 @@ class JobsTest : public StoreConformanceTest {
   protected:
     void SetUp() override {
         StoreConformanceTest::SetUp();
-        if (HasFatalFailure()) {
+        if (HasFatalFailure() || IsSkipped()) {
             return;
         }
         SeedCatalog(

@@ -194,7 +194,7 @@ class CascadeTest : public StoreConformanceTest {
   protected:
     void SetUp() override {
         StoreConformanceTest::SetUp();
-        if (HasFatalFailure()) {
+        if (HasFatalFailure() || IsSkipped()) {
             return;
         }
         MustWrite([&](WriteTx& tx) -> Status {

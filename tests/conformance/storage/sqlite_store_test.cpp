@@ -419,7 +419,8 @@ TEST(SqliteMigrationTest, UpgradesADatabaseCreatedByTheFirstMigration) {
                                         "0002_management_api.sql",
                                         "0003_device_channel.sql",
                                         "0004_unfinished_tasks.sql",
-                                        "0005_stale_offers.sql"}));
+                                        "0005_stale_offers.sql",
+                                        "0006_leases.sql"}));
     EXPECT_EQ(db.Column("PRAGMA foreign_key_check", 0), std::vector<std::string>{});
     EXPECT_EQ(db.Column("PRAGMA integrity_check", 0), std::vector<std::string>{"ok"});
 }

@@ -55,7 +55,7 @@ class TasksTest : public StoreConformanceTest {
   protected:
     void SetUp() override {
         StoreConformanceTest::SetUp();
-        if (HasFatalFailure()) {
+        if (HasFatalFailure() || IsSkipped()) {
             return;
         }
         std::vector<Device> devices;
@@ -369,7 +369,7 @@ class TaskListsTest : public TasksTest {
   protected:
     void SetUp() override {
         TasksTest::SetUp();
-        if (HasFatalFailure()) {
+        if (HasFatalFailure() || IsSkipped()) {
             return;
         }
         // (task_id, device, created_ms, status)
@@ -634,7 +634,7 @@ class SchedulerTest : public StoreConformanceTest {
   protected:
     void SetUp() override {
         StoreConformanceTest::SetUp();
-        if (HasFatalFailure()) {
+        if (HasFatalFailure() || IsSkipped()) {
             return;
         }
         for (const Scope& scope : {a1_, b1_}) {
