@@ -1,5 +1,6 @@
 #pragma once
 
+#include "common/testing/temp_dir.hpp"
 #include "domain/ports.hpp"
 
 #include <gtest/gtest.h>
@@ -11,26 +12,7 @@
 
 namespace otad::files::testing {
 
-/// A fresh directory named after the running test, removed at the end.
-class TempDir {
-  public:
-    TempDir() {
-        path_ = std::filesystem::temp_directory_path() /
-                ("otad-files-" + std::to_string(::getpid()) + "-" +
-                 ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        std::filesystem::remove_all(path_);
-        std::filesystem::create_directories(path_);
-    }
-    ~TempDir() { std::filesystem::remove_all(path_); }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-
-    std::string Sub(const std::string& name) const { return (path_ / name).string(); }
-    const std::filesystem::path& path() const { return path_; }
-
-  private:
-    std::filesystem::path path_;
-};
+using TempDir = otad::test_support::TempDir;
 
 /// A store that has no data: every transaction fails. For the parts of FileService that must
 /// not touch the database.

@@ -1,6 +1,7 @@
 #include "http/server.hpp"
 
 #include "common/error.hpp"
+#include "common/testing/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 
@@ -749,24 +750,13 @@ TEST_F(HttpServerTest, SeveralIoAndWorkerThreadsServeConcurrentClients) {
 // ---- Spooled request bodies and file responses ---------------------------------------------
 
 /// A fresh directory for spool and response files, removed at the end.
-class TempDir {
+class TempDir : public test_support::TempDir {
   public:
-    TempDir() {
-        path_ = std::filesystem::temp_directory_path() /
-                ("otad-http-" + std::to_string(::getpid()) + "-" +
-                 ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        std::filesystem::remove_all(path_);
-        std::filesystem::create_directories(path_);
-    }
-    ~TempDir() { std::filesystem::remove_all(path_); }
-    std::string str() const { return path_.string(); }
+    std::string str() const { return path().string(); }
     size_t FileCount() const {
-        return static_cast<size_t>(std::distance(std::filesystem::directory_iterator(path_),
+        return static_cast<size_t>(std::distance(std::filesystem::directory_iterator(path()),
                                                  std::filesystem::directory_iterator()));
     }
-
-  private:
-    std::filesystem::path path_;
 };
 
 std::string ReadWholeFile(const std::string& path) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "common/crypto.hpp"
+#include "common/testing/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 
@@ -21,25 +22,7 @@
 
 namespace otad::integration {
 
-/// A fresh directory named after the running test, removed at the end.
-class TempDir {
-  public:
-    TempDir() {
-        path_ = std::filesystem::temp_directory_path() /
-                ("otad-it-" + std::to_string(::getpid()) + "-" +
-                 ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        std::filesystem::remove_all(path_);
-        std::filesystem::create_directories(path_);
-    }
-    ~TempDir() { std::filesystem::remove_all(path_); }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-
-    std::string Sub(const std::string& name) const { return (path_ / name).string(); }
-
-  private:
-    std::filesystem::path path_;
-};
+using TempDir = otad::test_support::TempDir;
 
 inline std::string Lower(std::string s) {
     for (char& c : s) {

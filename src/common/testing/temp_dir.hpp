@@ -30,6 +30,8 @@ class TempDir {
     TempDir& operator=(const TempDir&) = delete;
 
     const std::filesystem::path& path() const { return path_; }
+    /// The path of `name` inside the directory.
+    std::string Sub(const std::string& name) const { return (path_ / name).string(); }
 
   private:
     std::filesystem::path path_;

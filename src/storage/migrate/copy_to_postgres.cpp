@@ -434,8 +434,7 @@ class Migration {
     }
 
     static int64_t LatestSqliteVersion() {
-        std::span<const sqlite::Migration> migrations = sqlite::EmbeddedMigrations();
-        return migrations.empty() ? 0 : migrations.back().version;
+        return sql::LatestVersion(sqlite::EmbeddedMigrations());
     }
 
     Result<int64_t> SourceVersion() {

@@ -708,6 +708,83 @@ class CopyToPostgresTest : public ::testing::Test {
     std::string sqlite_path_;
 };
 
+// Every row of a statement's first `columns` columns, each row joined with '|'.
+std::vector<std::string> Rows(sql::Connection& db, std::string_view query, int columns) {
+    std::vector<std::string> rows;
+    auto stmt = db.Prepare(query);
+    EXPECT_TRUE(stmt.ok()) << Describe(stmt);
+    if (!stmt.ok()) {
+        return rows;
+    }
+    while (true) {
+        auto row = stmt->Step();
+        EXPECT_TRUE(row.ok()) << Describe(row);
+        if (!row.ok() || !*row) {
+            return rows;
+        }
+        std::string line;
+        for (int c = 0; c < columns; ++c) {
+            line += (c == 0 ? "" : "|") + stmt->ColumnText(c);
+        }
+        rows.push_back(std::move(line));
+    }
+}
+
+// The two backends' migrations must build the same tables, with the same columns in the same
+// order (otad migrate copies by column order and the shared SQL names them) and the same
+// nullability, and the same named indexes. PostgreSQL's write_lock table is its own.
+TEST_F(CopyToPostgresTest, BothBackendsBuildTheSameSchema) {
+    ASSERT_NE(OpenSqlite(), nullptr);
+    ASSERT_NE(OpenPostgres(), nullptr);
+    auto lite = sqlite::Connection::Open({.path = sqlite_path_, .writer = false});
+    ASSERT_TRUE(lite.ok()) << Describe(lite);
+    auto pg = postgres::PgConnection::Open({.conninfo = target_});
+    ASSERT_TRUE(pg.ok()) << Describe(pg);
+
+    // table|column|NOT NULL (1 or 0), columns in table order; primary-key columns count as
+    // NOT NULL, as PostgreSQL makes them.
+    const std::vector<std::string> sqlite_columns =
+        Rows(**lite,
+             "SELECT m.name, c.name, "
+             "  CASE WHEN c.\"notnull\" OR c.pk > 0 "
+             "       THEN 1 ELSE 0 END "
+             "FROM sqlite_master m, "
+             "     pragma_table_info(m.name) c "
+             "WHERE m.type = 'table' AND "
+             "      m.name NOT LIKE 'sqlite!_%' ESCAPE '!' "
+             "ORDER BY m.name, c.cid",
+             3);
+    const std::vector<std::string> pg_columns =
+        Rows(**pg,
+             "SELECT CAST(table_name AS TEXT), CAST(column_name AS TEXT), "
+             "  CASE WHEN is_nullable = 'NO' THEN 1 ELSE 0 END "
+             "FROM information_schema.columns "
+             "WHERE table_schema = current_schema() AND table_name <> 'write_lock' "
+             "ORDER BY table_name COLLATE \"C\", ordinal_position",
+             3);
+    EXPECT_FALSE(sqlite_columns.empty());
+    EXPECT_EQ(sqlite_columns, pg_columns);
+
+    const std::vector<std::string> sqlite_indexes =
+        Rows(**lite,
+             "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+             "ORDER BY name",
+             1);
+    // Those made by CREATE INDEX; the ones behind PRIMARY KEY and UNIQUE constraints are
+    // named by each engine its own way. modules_name_nocase stands for SQLite's NOCASE
+    // primary key of modules (PostgreSQL has no such collation).
+    const std::vector<std::string> pg_indexes =
+        Rows(**pg,
+             "SELECT CAST(i.indexname AS TEXT) FROM pg_indexes i "
+             "WHERE i.schemaname = current_schema() AND "
+             "      i.indexname <> 'modules_name_nocase' AND NOT EXISTS ("
+             "  SELECT 1 FROM pg_constraint k WHERE k.conname = i.indexname) "
+             "ORDER BY i.indexname COLLATE \"C\"",
+             1);
+    EXPECT_FALSE(sqlite_indexes.empty());
+    EXPECT_EQ(sqlite_indexes, pg_indexes);
+}
+
 TEST_F(CopyToPostgresTest, CopiesEverythingAndRefusesToOverwriteWithoutForce) {
     std::unique_ptr<domain::Store> sqlite = OpenSqlite();
     ASSERT_NE(sqlite, nullptr);

@@ -153,8 +153,7 @@ Status CheckSchemaVersion(Connection& reader, const std::string& path) {
     Statement stmt = std::move(prepared).value();
     OTA_ASSIGN_OR_RETURN(bool row, stmt.Step());
     int64_t found = row ? stmt.ColumnInt64(0) : 0;
-    std::span<const Migration> migrations = EmbeddedMigrations();
-    int64_t known = migrations.empty() ? 0 : migrations.back().version;
+    const int64_t known = sql::LatestVersion(EmbeddedMigrations());
     if (found != known) {
         return InternalError("sqlite: " + path + " has schema version " + std::to_string(found) +
                              ", this build reads version " + std::to_string(known) +
