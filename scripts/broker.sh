@@ -29,10 +29,6 @@ readonly STOP_TIMEOUT_S=10
 
 repo_root="$(cd "$(dirname "$0")/.." && pwd)"
 
-usage() {
-    echo "usage: $0 start DIR [PORT] | stop DIR" >&2
-    exit 2
-}
 
 die() {
     echo "broker.sh: $*" >&2
@@ -57,9 +53,7 @@ find_plugin() {
 
 start() {
     local dir="$1" port="${2:-1883}"
-    if ! [[ "$port" =~ ^[0-9]+$ ]] || ((port < 1 || port > 65535)); then
-        die "bad port: $port"
-    fi
+    check_port "$port"
     command -v mosquitto >/dev/null || [[ -x /usr/sbin/mosquitto ]] ||
         die "mosquitto is not installed"
     local mosquitto_bin
@@ -108,18 +102,8 @@ start() {
     "$mosquitto_bin" -d -c "$dir/mosquitto.conf" 2>>"$dir/mosquitto.log" ||
         { tail -n 20 "$dir/mosquitto.log" >&2; die "mosquitto failed to start"; }
 
-    local deadline=$((SECONDS + START_TIMEOUT_S))
-    until port_accepts "$port"; do
-        if [[ -s "$dir/mosquitto.pid" ]] && ! running "$dir"; then
-            tail -n 20 "$dir/mosquitto.log" >&2
-            die "mosquitto exited during start"
-        fi
-        if ((SECONDS >= deadline)); then
-            tail -n 20 "$dir/mosquitto.log" >&2 2>/dev/null || true
-            die "mosquitto did not open port $port within ${START_TIMEOUT_S}s"
-        fi
-        sleep 0.1
-    done
+    wait_serving mosquitto "$dir/mosquitto.pid" "$dir/mosquitto.log" "$START_TIMEOUT_S" \
+        "open port $port" port_accepts "$port"
     echo "mosquitto listening on 127.0.0.1:$port (pid $(cat "$dir/mosquitto.pid")," \
         "log $dir/mosquitto.log)"
 }
@@ -128,16 +112,4 @@ stop() {
     stop_pid_file mosquitto "$1/mosquitto.pid" "$STOP_TIMEOUT_S" "$1"
 }
 
-case "${1:-}" in
-    start)
-        [[ $# -ge 2 && $# -le 3 ]] || usage
-        start "$2" "${3:-}"
-        ;;
-    stop)
-        [[ $# -eq 2 ]] || usage
-        stop "$2"
-        ;;
-    *)
-        usage
-        ;;
-esac
+service_main "$@"

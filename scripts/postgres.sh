@@ -35,10 +35,6 @@ readonly DEFAULT_PORT=55432
 readonly START_TIMEOUT_S=30
 readonly STOP_TIMEOUT_S=30
 
-usage() {
-    echo "usage: $0 start DIR [PORT] | stop DIR" >&2
-    exit 2
-}
 
 die() {
     echo "postgres.sh: $*" >&2
@@ -79,9 +75,7 @@ running() {
 
 start() {
     local dir="$1" port="${2:-$DEFAULT_PORT}"
-    if ! [[ "$port" =~ ^[0-9]+$ ]] || ((port < 1 || port > 65535)); then
-        die "bad port: $port"
-    fi
+    check_port "$port"
     local bindir
     bindir="$(find_bindir)"
 
@@ -160,16 +154,4 @@ stop() {
     echo "stopped postgres for $dir"
 }
 
-case "${1:-}" in
-    start)
-        [[ $# -ge 2 && $# -le 3 ]] || usage
-        start "$2" "${3:-}"
-        ;;
-    stop)
-        [[ $# -eq 2 ]] || usage
-        stop "$2"
-        ;;
-    *)
-        usage
-        ;;
-esac
+service_main "$@"

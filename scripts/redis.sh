@@ -30,10 +30,6 @@ readonly DEFAULT_PORT=56379
 readonly START_TIMEOUT_S=10
 readonly STOP_TIMEOUT_S=10
 
-usage() {
-    echo "usage: $0 start DIR [PORT] | stop DIR" >&2
-    exit 2
-}
 
 die() {
     echo "redis.sh: $*" >&2
@@ -45,6 +41,11 @@ running() {
     pid_running "$1/redis.pid"
 }
 
+# answers_ping CLI PORT: true when the server on 127.0.0.1:PORT answers PING.
+answers_ping() {
+    [[ "$("$1" -h 127.0.0.1 -p "$2" ping 2>/dev/null || true)" == PONG ]]
+}
+
 find_program() {
     command -v "$1" 2>/dev/null || { [[ -x "/usr/bin/$1" ]] && echo "/usr/bin/$1"; } ||
         die "$1 is not installed (scripts/deps.sh --test installs it)"
@@ -52,9 +53,7 @@ find_program() {
 
 start() {
     local dir="$1" port="${2:-$DEFAULT_PORT}"
-    if ! [[ "$port" =~ ^[0-9]+$ ]] || ((port < 1 || port > 65535)); then
-        die "bad port: $port"
-    fi
+    check_port "$port"
     local server cli
     server="$(find_program redis-server)"
     cli="$(find_program redis-cli)"
@@ -72,18 +71,8 @@ start() {
         2>>"$dir/redis.log" ||
         { tail -n 20 "$dir/redis.log" >&2 2>/dev/null || true; die "redis-server failed to start"; }
 
-    local deadline=$((SECONDS + START_TIMEOUT_S))
-    until [[ "$("$cli" -h 127.0.0.1 -p "$port" ping 2>/dev/null || true)" == PONG ]]; do
-        if [[ -s "$dir/redis.pid" ]] && ! running "$dir"; then
-            tail -n 20 "$dir/redis.log" >&2
-            die "redis-server exited during start"
-        fi
-        if ((SECONDS >= deadline)); then
-            tail -n 20 "$dir/redis.log" >&2 2>/dev/null || true
-            die "redis-server did not answer PING on port $port within ${START_TIMEOUT_S}s"
-        fi
-        sleep 0.1
-    done
+    wait_serving redis-server "$dir/redis.pid" "$dir/redis.log" "$START_TIMEOUT_S" \
+        "answer PING on port $port" answers_ping "$cli" "$port"
     echo "redis listening on 127.0.0.1:$port (pid $(cat "$dir/redis.pid"), log $dir/redis.log)"
     echo "redis://127.0.0.1:$port/0"
 }
@@ -92,16 +81,4 @@ stop() {
     stop_pid_file redis-server "$1/redis.pid" "$STOP_TIMEOUT_S" "$1"
 }
 
-case "${1:-}" in
-    start)
-        [[ $# -ge 2 && $# -le 3 ]] || usage
-        start "$2" "${3:-}"
-        ;;
-    stop)
-        [[ $# -eq 2 ]] || usage
-        stop "$2"
-        ;;
-    *)
-        usage
-        ;;
-esac
+service_main "$@"

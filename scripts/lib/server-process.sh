@@ -1,5 +1,57 @@
 # Functions shared by the scripts that run a throwaway server (broker.sh, redis.sh,
 # postgres.sh) and by those that start such servers (test.sh, bench/run). Sourced, not run.
+# A server script defines `start DIR [PORT]`, `stop DIR` and `die MESSAGE`, and ends with
+# `service_main "$@"`.
+
+# service_main ARGS...: a server script's command line, `start DIR [PORT]` or `stop DIR`,
+# handed to its start and stop functions.
+service_main() {
+    case "${1:-}" in
+        start)
+            [[ $# -ge 2 && $# -le 3 ]] || service_usage
+            start "$2" "${3:-}"
+            ;;
+        stop)
+            [[ $# -eq 2 ]] || service_usage
+            stop "$2"
+            ;;
+        *)
+            service_usage
+            ;;
+    esac
+}
+
+service_usage() {
+    echo "usage: $0 start DIR [PORT] | stop DIR" >&2
+    exit 2
+}
+
+# check_port PORT: dies unless PORT is a TCP port number.
+check_port() {
+    if ! [[ "$1" =~ ^[0-9]+$ ]] || (($1 < 1 || $1 > 65535)); then
+        die "bad port: $1"
+    fi
+}
+
+# wait_serving NAME PID_FILE LOG TIMEOUT_S WHAT COMMAND...: runs COMMAND every 0.1 s until it
+# succeeds. Dies, showing the end of LOG, when the process recorded in PID_FILE exits or when
+# TIMEOUT_S seconds pass (WHAT says what NAME did not do in time).
+wait_serving() {
+    local name="$1" pid_file="$2" log="$3" timeout_s="$4" what="$5"
+    shift 5
+    local deadline=$((SECONDS + timeout_s))
+    until "$@"; do
+        if [[ -s "$pid_file" ]] && ! pid_running "$pid_file"; then
+            tail -n 20 "$log" >&2 2>/dev/null || true
+            die "$name exited during start"
+        fi
+        if ((SECONDS >= deadline)); then
+            tail -n 20 "$log" >&2 2>/dev/null || true
+            die "$name did not $what within ${timeout_s}s"
+        fi
+        sleep 0.1
+    done
+}
 
 # port_accepts PORT: true when something accepts TCP connections on 127.0.0.1:PORT.
 port_accepts() {
