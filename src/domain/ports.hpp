@@ -60,6 +60,19 @@ class ReadTx {
     virtual Result<bool> FirmwareNameExists(const Scope& scope, std::string_view name) = 0;
     virtual Result<int64_t> CountFirmware(const Scope& scope) = 0;
 
+    /// What a listing of one device's jobs of one package checks first, in one statement:
+    /// whether the product and the package exist in the scope, and the device's iot_id (empty
+    /// when there is no such device).
+    struct DevicePackageRefs {
+        bool product_exists = false;
+        std::string iot_id;
+        bool firmware_exists = false;
+    };
+    virtual Result<DevicePackageRefs> ResolveDevicePackage(const Scope& scope,
+                                                           std::string_view product_key,
+                                                           std::string_view device_name,
+                                                           std::string_view firmware_id) = 0;
+
     // Jobs.
     /// The job with its tags and source versions.
     virtual Result<std::optional<Job>> FindJob(const Scope& scope, std::string_view job_id) = 0;

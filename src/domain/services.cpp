@@ -793,20 +793,21 @@ Result<Job> Services::CreateStaticJob(const Scope& scope, const CreateStaticJobC
 Result<Page<Job>> Services::ListJobsByDevice(const Scope& scope, const ListJobsByDeviceQuery& q) {
     OTA_TRY(CheckPage(q.current_page, q.page_size, 100));
     return ReadOne<Page<Job>>(store_, [&](ReadTx& tx) -> Result<Page<Job>> {
-        OTA_ASSIGN_OR_RETURN(auto product, tx.FindProduct(scope, q.product_key));
-        if (!product) {
+        // The hot path of the API: existence checks only, in one statement.
+        OTA_ASSIGN_OR_RETURN(
+            ReadTx::DevicePackageRefs refs,
+            tx.ResolveDevicePackage(scope, q.product_key, q.device_name, q.firmware_id));
+        if (!refs.product_exists) {
             return MakeError(ErrorCode::kProductNotFound);
         }
-        OTA_ASSIGN_OR_RETURN(auto device, tx.FindDevice(scope, q.product_key, q.device_name));
-        if (!device) {
+        if (refs.iot_id.empty()) {
             return MakeError(ErrorCode::kDeviceNotFound);
         }
-        OTA_ASSIGN_OR_RETURN(auto firmware, tx.FindFirmware(scope, q.firmware_id));
-        if (!firmware) {
+        if (!refs.firmware_exists) {
             return MakeError(ErrorCode::kFirmwareNotFound);
         }
         return tx.ListJobsByDevice(
-            scope, device->iot_id, q.firmware_id, (q.current_page - 1) * q.page_size, q.page_size);
+            scope, refs.iot_id, q.firmware_id, (q.current_page - 1) * q.page_size, q.page_size);
     });
 }
 

@@ -145,6 +145,10 @@ class SqlTx final : public domain::WriteTx {
     Result<bool> FirmwareNameExists(const domain::Scope& scope, std::string_view name) override;
     Result<int64_t> CountFirmware(const domain::Scope& scope) override;
 
+    Result<DevicePackageRefs> ResolveDevicePackage(const domain::Scope& scope,
+                                                   std::string_view product_key,
+                                                   std::string_view device_name,
+                                                   std::string_view firmware_id) override;
     Result<std::optional<domain::Job>> FindJob(const domain::Scope& scope,
                                                std::string_view job_id) override;
     Result<domain::Page<domain::Job>> ListJobsByDevice(const domain::Scope& scope,

@@ -78,6 +78,16 @@ constexpr std::string_view kSelectDeviceAnyScope =
     "       firmware_version, ip_address, created_ms, modified_ms, active_ms, online_ms, "
     "       account_id, instance_id "
     "FROM devices WHERE product_key = ?1 AND device_name = ?2";
+// Three index lookups in one statement; a missing device reads as NULL, which the drivers
+// return as "".
+constexpr std::string_view kResolveDevicePackage =
+    "SELECT EXISTS (SELECT 1 FROM products "
+    "               WHERE account_id = ?1 AND instance_id = ?2 AND product_key = ?3), "
+    "       (SELECT iot_id FROM devices "
+    "        WHERE account_id = ?1 AND instance_id = ?2 AND product_key = ?3 "
+    "          AND device_name = ?4), "
+    "       EXISTS (SELECT 1 FROM firmware "
+    "               WHERE firmware_id = ?5 AND account_id = ?1 AND instance_id = ?2)";
 constexpr std::string_view kResetPresence =
     "UPDATE devices SET status = 'OFFLINE' WHERE status = 'ONLINE'";
 constexpr std::string_view kSelectDevicesOfProduct =
@@ -394,6 +404,25 @@ Result<std::optional<domain::ScopedDevice>> SqlTx::FindDeviceAnyScope(
     found.scope.account_id = stmt.ColumnInt64(12);
     found.scope.instance_id = stmt.ColumnInt64(13);
     return std::optional<domain::ScopedDevice>(std::move(found));
+}
+
+Result<domain::ReadTx::DevicePackageRefs> SqlTx::ResolveDevicePackage(
+    const Scope& scope,
+    std::string_view product_key,
+    std::string_view device_name,
+    std::string_view firmware_id) {
+    OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kResolveDevicePackage, scope));
+    stmt.Bind(3, product_key);
+    stmt.Bind(4, device_name);
+    stmt.Bind(5, firmware_id);
+    OTA_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    DevicePackageRefs refs;
+    if (row) {
+        refs.product_exists = stmt.ColumnInt64(0) != 0;
+        refs.iot_id = stmt.ColumnText(1);
+        refs.firmware_exists = stmt.ColumnInt64(2) != 0;
+    }
+    return refs;
 }
 
 Result<int64_t> SqlTx::ResetPresence() {

@@ -3,6 +3,7 @@
 #include "store_conformance.hpp"
 
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace otad::conformance {
@@ -211,6 +212,33 @@ TEST_P(StoreConformanceTest, DeviceRoundTripsEveryField) {
         EXPECT_FALSE(missing.has_value());
         return Ok();
     });
+}
+
+TEST_P(StoreConformanceTest, ResolvesProductDeviceAndPackageInOneRead) {
+    SeedCatalog(a1_,
+                MakeProduct("a1ProductAA", "P"),
+                {MakeDevice("a1ProductAA", "iot-0001", "dev-1")},
+                MakeFirmware("a1ProductAA", "fw-1", "F"));
+    auto resolve = [&](const Scope& scope,
+                       const std::string& pk,
+                       const std::string& dn,
+                       const std::string& fw) {
+        ReadTx::DevicePackageRefs refs;
+        MustRead([&](ReadTx& tx) -> Status {
+            OTA_ASSIGN_OR_RETURN(refs, tx.ResolveDevicePackage(scope, pk, dn, fw));
+            return Ok();
+        });
+        return std::make_tuple(refs.product_exists, refs.iot_id, refs.firmware_exists);
+    };
+    EXPECT_EQ(resolve(a1_, "a1ProductAA", "dev-1", "fw-1"),
+              std::make_tuple(true, "iot-0001", true));
+    EXPECT_EQ(resolve(a1_, "a1ProductAA", "dev-2", "fw-1"), std::make_tuple(true, "", true));
+    EXPECT_EQ(resolve(a1_, "a1ProductAA", "dev-1", "fw-2"),
+              std::make_tuple(true, "iot-0001", false));
+    EXPECT_EQ(resolve(a1_, "a1ProductBB", "dev-1", "fw-1"), std::make_tuple(false, "", true));
+    // Another scope sees none of them.
+    EXPECT_EQ(resolve(a2_, "a1ProductAA", "dev-1", "fw-1"), std::make_tuple(false, "", false));
+    EXPECT_EQ(resolve(b1_, "a1ProductAA", "dev-1", "fw-1"), std::make_tuple(false, "", false));
 }
 
 TEST_P(StoreConformanceTest, DeviceNameIsUniquePerProduct) {
