@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace otad::conformance {
@@ -372,6 +373,96 @@ TEST_P(JobsTest, ListJobsByDevicePages) {
         EXPECT_TRUE(past.items.empty());
         OTA_ASSIGN_OR_RETURN(auto one, tx.ListJobsByDevice(a1_, "iot-1", "fw-1", 7, 1));
         EXPECT_EQ(JobIds(one), (std::vector<std::string>{"job-17"}));
+        return Ok();
+    });
+}
+
+// The children of listed jobs are read for several jobs at a time; these lists are longer than
+// one such group. Each job has its own number of tags and source versions (none for some), in
+// an order that is neither alphabetical nor shared with another job, and no list is in the job
+// ids' order. Every method that lists jobs is checked.
+TEST_P(JobsTest, ListedJobsCarryTheirOwnTagsAndSourceVersionsInOrder) {
+    constexpr int kJobs = 25;
+    std::vector<Job> jobs;
+    for (int i = 0; i < kJobs; ++i) {
+        char id[16];
+        std::snprintf(id, sizeof id, "job-%02d", (i * 11) % kJobs);
+        Job job = MakeJob(kPk, "fw-1", id, 1000 + i);
+        // Running, dynamic (MakeJob's), due to finish and with a push backlog, so that the
+        // scheduler's and the device channel's lists hold it too.
+        job.job_status = domain::JobStatus::kInProgress;
+        job.need_push = true;
+        job.tags.clear();
+        job.src_versions.clear();
+        const std::string n = std::to_string(i);
+        for (int t = i % 5; t > 0; --t) {
+            job.tags.push_back(
+                {"key-" + std::to_string(t), "value-" + n + "-" + std::to_string(t)});
+        }
+        for (int v = (i * 7) % 4; v > 0; --v) {
+            job.src_versions.push_back(std::to_string(v) + ".0." + n);
+        }
+        jobs.push_back(job);
+    }
+    MustWrite([&](WriteTx& tx) -> Status {
+        for (const Job& job : jobs) {
+            OTA_TRY(tx.InsertJob(a1_, job));
+            OTA_TRY(tx.InsertTasks(a1_, {MakeTask(job, dev1_, "t-" + job.job_id, 1)}));
+        }
+        return Ok();
+    });
+    // `listed` holds jobs[first], jobs[first + step], ... (step -1: newest first).
+    auto expect_jobs = [&](const std::vector<const Job*>& listed, int first, int step) {
+        for (size_t k = 0; k < listed.size(); ++k) {
+            const int i = first + step * static_cast<int>(k);
+            ASSERT_TRUE(i >= 0 && i < kJobs) << "item " << k;
+            SCOPED_TRACE("item " + std::to_string(k) + ", " + listed[k]->job_id);
+            ExpectSameJob(*listed[k], jobs[static_cast<size_t>(i)]);
+        }
+    };
+    auto items = [](const auto& list) {
+        std::vector<const Job*> out;
+        for (const auto& item : list) {
+            if constexpr (std::is_same_v<std::decay_t<decltype(item)>, Job>) {
+                out.push_back(&item);
+            } else {
+                out.push_back(&item.job);
+            }
+        }
+        return out;
+    };
+    MustRead([&](ReadTx& tx) -> Status {
+        OTA_ASSIGN_OR_RETURN(auto all, tx.ListJobsByDevice(a1_, "iot-1", "fw-1", 0, 100));
+        EXPECT_EQ(all.total, kJobs);
+        EXPECT_EQ(all.items.size(), static_cast<size_t>(kJobs));
+        expect_jobs(items(all.items), kJobs - 1, -1);
+        OTA_ASSIGN_OR_RETURN(auto middle, tx.ListJobsByDevice(a1_, "iot-1", "fw-1", 3, 21));
+        EXPECT_EQ(middle.items.size(), 21u);
+        expect_jobs(items(middle.items), kJobs - 4, -1);
+        OTA_ASSIGN_OR_RETURN(auto by_firmware, tx.ListJobsByFirmware(a1_, "fw-1", 0, 100));
+        EXPECT_EQ(by_firmware.items.size(), static_cast<size_t>(kJobs));
+        expect_jobs(items(by_firmware.items), kJobs - 1, -1);
+        OTA_ASSIGN_OR_RETURN(auto running, tx.ListRunningDynamicJobs(a1_, kPk));
+        EXPECT_EQ(running.size(), static_cast<size_t>(kJobs));
+        expect_jobs(items(running), kJobs - 1, -1);
+        OTA_ASSIGN_OR_RETURN(auto due, tx.ListJobsDue(1'000'000'000'000'000, 100));
+        EXPECT_EQ(due.size(), static_cast<size_t>(kJobs));
+        expect_jobs(items(due), 0, 1);
+        OTA_ASSIGN_OR_RETURN(auto backlog, tx.ListJobsWithPushBacklog(100));
+        EXPECT_EQ(backlog.size(), static_cast<size_t>(kJobs));
+        expect_jobs(items(backlog), 0, 1);
+        OTA_ASSIGN_OR_RETURN(auto newest, tx.FindRunningDynamicJob(a1_, "fw-1"));
+        EXPECT_TRUE(newest.has_value());
+        if (newest) {
+            expect_jobs({&*newest}, kJobs - 1, 1);
+        }
+        for (const Job& job : jobs) {
+            OTA_ASSIGN_OR_RETURN(auto found, tx.FindJob(a1_, job.job_id));
+            EXPECT_TRUE(found.has_value());
+            if (found) {
+                ExpectSameJob(*found, job);
+            }
+        }
         return Ok();
     });
 }
