@@ -333,8 +333,9 @@ class SqlTx final : public domain::WriteTx {
         int64_t before_ms, int64_t limit) override;
 
   private:
-    /// Fills the job's tags and source versions.
-    Status LoadJobChildren(domain::Job& job);
+    /// Fills the tags and source versions of the jobs (read without them): one statement per
+    /// job on SQLite, per 20 jobs on PostgreSQL, rather than two per job (see tx_jobs.cpp).
+    Status LoadJobChildren(const std::vector<domain::Job*>& jobs);
     /// Writes the job's tags and source versions (after deleting any stored ones).
     Status StoreJobChildren(const domain::Job& job);
     /// Writes the registration's name lists (after deleting any stored ones).
