@@ -103,11 +103,21 @@ constexpr std::string_view kInsertDevice =
     "    active_ms, online_ms) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
 
-constexpr std::string_view kSelectFirmware =
-    "SELECT firmware_id, firmware_name, firmware_desc, product_key, module_name, dest_version, "
-    "       src_version, type, sign_method, firmware_sign, firmware_size, firmware_url, "
-    "       need_to_verify, status, verify_progress, udi, created_ms, modified_ms "
-    "FROM firmware WHERE firmware_id = ?3 AND account_id = ?1 AND instance_id = ?2";
+// The package and its files together, one row per file in position order (a package without
+// files gives one row whose file columns are NULL), so that FindFirmware is one statement, not
+// two: on PostgreSQL a round trip less for every call that looks a package up.
+constexpr std::string_view kSelectFirmwareWithFiles =
+    "SELECT f.firmware_id, f.firmware_name, f.firmware_desc, f.product_key, f.module_name, "
+    "       f.dest_version, f.src_version, f.type, f.sign_method, f.firmware_sign, "
+    "       f.firmware_size, f.firmware_url, f.need_to_verify, f.status, f.verify_progress, "
+    "       f.udi, f.created_ms, f.modified_ms, "
+    "       ff.position, ff.name, ff.url, ff.size, ff.md5, ff.sign_value "
+    "FROM firmware AS f LEFT JOIN firmware_files AS ff ON ff.firmware_id = f.firmware_id "
+    "WHERE f.firmware_id = ?3 AND f.account_id = ?1 AND f.instance_id = ?2 "
+    "ORDER BY ff.position";
+// In kSelectFirmwareWithFiles: the file's position (NULL without a file), then its columns.
+constexpr int kFilePositionColumn = 18;
+constexpr int kFirstFileColumn = 19;
 constexpr std::string_view kSelectFirmwareFiles =
     "SELECT name, url, size, md5, sign_value FROM firmware_files "
     "WHERE firmware_id = ?1 ORDER BY position";
@@ -289,16 +299,20 @@ Result<Firmware> ReadFirmware(const Statement& stmt) {
     return firmware;
 }
 
+// Reads a file from the five columns from `first`: name, url, size, md5, sign_value.
+FirmwareFile ReadFirmwareFile(const Statement& stmt, int first) {
+    return FirmwareFile{stmt.ColumnText(first),
+                        stmt.ColumnText(first + 1),
+                        stmt.ColumnInt64(first + 2),
+                        stmt.ColumnText(first + 3),
+                        stmt.ColumnText(first + 4)};
+}
+
 Status LoadFirmwareFiles(Connection& db, Firmware& firmware) {
     OTA_ASSIGN_OR_RETURN(Statement files, db.Prepare(kSelectFirmwareFiles));
     files.Bind(1, firmware.firmware_id);
-    return CollectRows(files, firmware.multi_files, [](const Statement& row) {
-        return FirmwareFile{row.ColumnText(0),
-                            row.ColumnText(1),
-                            row.ColumnInt64(2),
-                            row.ColumnText(3),
-                            row.ColumnText(4)};
-    });
+    return CollectRows(
+        files, firmware.multi_files, [](const Statement& row) { return ReadFirmwareFile(row, 0); });
 }
 
 Result<std::optional<Device>> FindOneDevice(Statement& stmt) {
@@ -475,14 +489,18 @@ Status SqlTx::InsertDevice(const Scope& scope, const Device& device) {
 
 Result<std::optional<Firmware>> SqlTx::FindFirmware(const Scope& scope,
                                                     std::string_view firmware_id) {
-    OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kSelectFirmware, scope));
+    OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kSelectFirmwareWithFiles, scope));
     stmt.Bind(3, firmware_id);
     OTA_ASSIGN_OR_RETURN(bool row, stmt.Step());
     if (!row) {
         return std::optional<Firmware>();
     }
+    // The package's columns repeat on every row; they are read from the first.
     OTA_ASSIGN_OR_RETURN(Firmware firmware, ReadFirmware(stmt));
-    OTA_TRY(LoadFirmwareFiles(db_, firmware));
+    while (row && stmt.ColumnOptionalInt(kFilePositionColumn).has_value()) {
+        firmware.multi_files.push_back(ReadFirmwareFile(stmt, kFirstFileColumn));
+        OTA_ASSIGN_OR_RETURN(row, stmt.Step());
+    }
     return std::optional<Firmware>(std::move(firmware));
 }
 
