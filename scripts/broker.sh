@@ -17,7 +17,8 @@
 #   mosquitto.pid    the broker's process id while it runs.
 #
 # The plugin is $OTAD_PLUGIN when set, otherwise the one built by the release preset
-# (build/release/apps/otad-mosquitto-plugin/otad-auth.so).
+# (build/release/apps/otad-mosquitto-plugin/otad-auth.so). It reads devices from DIR/otad.db, or
+# from $OTAD_DATABASE when set (the postgresql:// URL otad runs on).
 set -euo pipefail
 
 # shellcheck source=lib/server-process.sh
@@ -87,7 +88,7 @@ start() {
         echo "log_dest file $dir/mosquitto.log"
         echo "pid_file $dir/mosquitto.pid"
         echo "plugin $plugin"
-        echo "plugin_opt_database $dir/otad.db"
+        echo "plugin_opt_database ${OTAD_DATABASE:-$dir/otad.db}"
         echo "plugin_opt_server_username $SERVER_USERNAME"
         echo "plugin_opt_server_password $password"
         # Started as root, mosquitto would switch to the `mosquitto` user, which may not be
