@@ -891,6 +891,11 @@ int MigrateCommand(const std::vector<std::string>& args) {
         seconds,
         static_cast<long long>(static_cast<double>(report->rows) / seconds),
         report->replaced ? "; the records the database held were replaced" : "");
+    if (!report->analyzed) {
+        std::printf(
+            "planner statistics were not gathered (ANALYZE failed); autovacuum gathers them "
+            "later, or run ANALYZE\n");
+    }
     if (flags->count("files-to")) {
         std::printf("firmware files: set files.dir to %s on every node that uses this database\n",
                     flags->at("files-to").c_str());

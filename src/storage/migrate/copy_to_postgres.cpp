@@ -415,6 +415,10 @@ class Migration {
             target_->RollbackQuietly();
             return std::move(copied).error();
         }
+        // Planner statistics for the new rows now, rather than when autovacuum comes round:
+        // until then the first nodes started on the database would plan their queries blind.
+        // The copy is committed; a failure here only delays the statistics.
+        report_.analyzed = target_->Exec("ANALYZE").ok();
         return std::move(report_);
     }
 

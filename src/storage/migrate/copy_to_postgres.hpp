@@ -60,6 +60,9 @@ struct MigrationReport {
     bool sqlite_upgraded = false;
     /// The target held records, which `force` replaced.
     bool replaced = false;
+    /// Planner statistics were gathered after the commit (ANALYZE); when that failed,
+    /// PostgreSQL's autovacuum gathers them later.
+    bool analyzed = false;
     int64_t elapsed_ms = 0;
 };
 

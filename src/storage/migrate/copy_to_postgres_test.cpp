@@ -815,6 +815,7 @@ TEST_F(CopyToPostgresTest, CopiesEverythingAndRefusesToOverwriteWithoutForce) {
     auto report = CopySqliteToPostgres(Options());
     ASSERT_TRUE(report.ok()) << Describe(report);
     EXPECT_FALSE(report->replaced);
+    EXPECT_TRUE(report->analyzed);
     EXPECT_FALSE(report->sqlite_upgraded);
     // Every table of the SQLite schema, parents first, each with rows.
     std::vector<std::string> order;
