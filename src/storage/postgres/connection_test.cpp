@@ -5,6 +5,7 @@
 #include "storage/postgres/connection.hpp"
 
 #include "common/crypto.hpp"
+#include "common/testing/loopback.hpp"
 #include "storage/postgres/migrate.hpp"
 #include "storage/postgres/migrations.hpp"
 #include "storage/postgres/pg_store.hpp"
@@ -142,10 +143,7 @@ class TcpProxy {
         listener_ = socket(AF_INET, SOCK_STREAM, 0);
         int on = 1;
         setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
-        sockaddr_in address{};
-        address.sin_family = AF_INET;
-        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        address.sin_port = htons(static_cast<uint16_t>(port_));
+        sockaddr_in address = loopback::LoopbackAddress(static_cast<uint16_t>(port_));
         socklen_t length = sizeof(address);
         if (bind(listener_, reinterpret_cast<sockaddr*>(&address), length) != 0 ||
             listen(listener_, 16) != 0 ||

@@ -1,8 +1,5 @@
 #include "storage/postgres/migrate.hpp"
 
-#include <string>
-#include <utility>
-
 namespace otad::storage::postgres {
 namespace {
 
@@ -56,21 +53,7 @@ Status ApplyMigrations(PgConnection& db, std::span<const Migration> migrations) 
 }
 
 Status CheckSchemaVersion(PgConnection& db, std::span<const Migration> migrations) {
-    Result<int64_t> found = sql::SchemaVersion(db);
-    if (!found.ok()) {
-        Error error = std::move(found).error();
-        if (error.code != ErrorCode::kUnavailable) {
-            error.internal = "postgres: the database holds no otad schema (" + error.internal + ")";
-        }
-        return error;
-    }
-    const int64_t latest = sql::LatestVersion(migrations);
-    if (*found != latest) {
-        return InternalError("postgres: the database has schema version " + std::to_string(*found) +
-                             ", this build reads version " + std::to_string(latest) +
-                             " (start the matching otad first)");
-    }
-    return Ok();
+    return sql::CheckSchemaVersion(db, migrations, "postgres", "the database");
 }
 
 }  // namespace otad::storage::postgres

@@ -47,6 +47,28 @@ int64_t LatestVersion(std::span<const Migration> migrations) {
     return migrations.empty() ? 0 : migrations.back().version;
 }
 
+Status CheckSchemaVersion(Connection& db,
+                          std::span<const Migration> migrations,
+                          std::string_view engine,
+                          std::string_view what) {
+    const std::string where = std::string(engine) + ": " + std::string(what);
+    Result<int64_t> found = SchemaVersion(db);
+    if (!found.ok()) {
+        Error error = std::move(found).error();
+        if (error.code != ErrorCode::kUnavailable) {
+            error.internal = where + " holds no otad schema (" + error.internal + ")";
+        }
+        return error;
+    }
+    const int64_t latest = LatestVersion(migrations);
+    if (*found != latest) {
+        return InternalError(where + " has schema version " + std::to_string(*found) +
+                             ", this build reads version " + std::to_string(latest) +
+                             " (start the matching otad first)");
+    }
+    return Ok();
+}
+
 Status ApplyMigrations(MigrationTarget& target, std::span<const Migration> migrations) {
     OTA_TRY(target.CreateVersionTable());
     OTA_ASSIGN_OR_RETURN(int64_t current, SchemaVersion(target.connection()));

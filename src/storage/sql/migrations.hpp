@@ -45,6 +45,16 @@ Result<int64_t> SchemaVersion(Connection& db);
 /// The last version of `migrations` (0 when there are none).
 int64_t LatestVersion(std::span<const Migration> migrations);
 
+/// Checks that the database's schema is exactly the last of `migrations`, for a process that
+/// must not migrate (it cannot migrate an older schema and must not guess at a newer one).
+/// `engine` ("sqlite", "postgres") and `what` (a file's path, "the database") name the
+/// database in messages. kInternal when the version differs or there is no otad schema;
+/// kUnavailable, as the connection reports it, when the database cannot be reached.
+Status CheckSchemaVersion(Connection& db,
+                          std::span<const Migration> migrations,
+                          std::string_view engine,
+                          std::string_view what);
+
 /// Applies, in order, each migration newer than the version recorded in schema_version, each
 /// in its own transaction together with its schema_version row; the version is read again
 /// inside that transaction, so that processes starting at once apply each migration once.

@@ -22,7 +22,6 @@ constexpr std::string_view kBeginRead = "BEGIN";
 constexpr std::string_view kBeginWrite = "BEGIN IMMEDIATE";
 constexpr std::string_view kPing = "SELECT 1";
 constexpr std::string_view kJournalMode = "PRAGMA journal_mode";
-constexpr std::string_view kSchemaVersion = "SELECT MAX(version) FROM schema_version";
 
 // The store whose Write is running on this thread, to refuse a nested Write instead of
 // deadlocking on the writer mutex.
@@ -142,26 +141,6 @@ Status CheckWalMode(Connection& writer) {
     return Ok();
 }
 
-// A read-only store can only serve a database whose schema is exactly the one this build's
-// queries were written for: it cannot migrate an older one and must not guess at a newer one.
-Status CheckSchemaVersion(Connection& reader, const std::string& path) {
-    Result<Statement> prepared = reader.Prepare(kSchemaVersion);
-    if (!prepared.ok()) {
-        return InternalError("sqlite: " + path + " holds no otad schema (" +
-                             prepared.error().internal + ")");
-    }
-    Statement stmt = std::move(prepared).value();
-    OTA_ASSIGN_OR_RETURN(bool row, stmt.Step());
-    int64_t found = row ? stmt.ColumnInt64(0) : 0;
-    const int64_t known = sql::LatestVersion(EmbeddedMigrations());
-    if (found != known) {
-        return InternalError("sqlite: " + path + " has schema version " + std::to_string(found) +
-                             ", this build reads version " + std::to_string(known) +
-                             " (start the matching otad first)");
-    }
-    return Ok();
-}
-
 Result<std::unique_ptr<domain::Store>> OpenReadOnly(const SqliteOptions& options) {
     // Connection::Open would create a missing file; a reader must never do that, since the
     // owner would then find an empty database where it expects to create its own.
@@ -182,7 +161,9 @@ Result<std::unique_ptr<domain::Store>> OpenReadOnly(const SqliteOptions& options
                              Connection::Open(connection_options));
         readers.push_back(std::move(reader));
     }
-    OTA_TRY(CheckSchemaVersion(*readers.front(), options.path));
+    // A read-only store cannot migrate: the schema must be exactly this build's.
+    OTA_TRY(
+        sql::CheckSchemaVersion(*readers.front(), EmbeddedMigrations(), "sqlite", options.path));
     return std::unique_ptr<domain::Store>(
         std::make_unique<SqliteStore>(nullptr, std::move(readers)));
 }
