@@ -56,9 +56,7 @@ DeviceGateway::DeviceGateway(DeviceChannel& channel,
       clock_(clock),
       options_(std::move(options)),
       presence_(options_.presence_lease ? presence : nullptr),
-      following_(!options_.presence_lease) {
-    following_presence_.store(following_);
-}
+      following_(!options_.presence_lease) {}
 
 DeviceGateway::~DeviceGateway() {
     Stop();
@@ -221,7 +219,7 @@ void DeviceGateway::Run() {
         done_.notify_all();
     }
     lock.unlock();
-    if (options_.presence_lease && following_) {
+    if (options_.presence_lease && following_.load()) {
         // Another node takes over at its next attempt rather than at the end of the term.
         Status released = channel_.ReleasePresenceLease(options_.lease_holder);
         if (!released.ok()) {
@@ -230,8 +228,7 @@ void DeviceGateway::Run() {
                 "it when its term ends): " +
                 ErrorText(released.error()));
         }
-        following_ = false;
-        following_presence_.store(false);
+        following_.store(false);
     }
     lock.lock();
     running_ = false;
@@ -242,15 +239,15 @@ void DeviceGateway::Run() {
 bool DeviceGateway::DropsPresence(const domain::DeviceEvent& event) const {
     // Presence that reaches a node which does not follow it (it arrived before the node
     // unsubscribed) is left to the follower, which has it too.
-    return !following_ && (event.kind == domain::DeviceEventKind::kOnline ||
-                           event.kind == domain::DeviceEventKind::kOffline);
+    return !following_.load() && (event.kind == domain::DeviceEventKind::kOnline ||
+                                  event.kind == domain::DeviceEventKind::kOffline);
 }
 
 void DeviceGateway::StartPresence(const Item& marker) {
     if (marker.kind == ItemKind::kConnected) {
         fresh_generation_ = marker.generation;
     }
-    if (!following_) {
+    if (!following_.load()) {
         return;
     }
     if (marker.kind == ItemKind::kFollow && !follow_pending_) {
@@ -278,30 +275,30 @@ void DeviceGateway::CheckLease() {
         channel_.HoldPresenceLease(options_.lease_holder, options_.lease_term.count());
     if (!held.ok()) {
         storage_errors_.fetch_add(1, std::memory_order_relaxed);
-        if (following_ && std::chrono::steady_clock::now() >= lease_sure_until_) {
+        if (following_.load() && std::chrono::steady_clock::now() >= lease_sure_until_) {
             StopFollowing("the presence lease could not be renewed: " + ErrorText(held.error()));
         }
         return;
     }
     if (!*held) {
-        if (following_) {
+        if (following_.load()) {
             StopFollowing("another node holds the presence lease");
         }
         return;
     }
     lease_sure_until_ = started + options_.lease_term - options_.lease_renew_interval;
-    if (!following_) {
-        following_ = true;
+    if (!following_.load()) {
         follow_pending_ = true;
         log::Info("device channel: this node follows device presence (holds the presence lease)");
+        // Queued before the flag shows in Counters(), so that a Flush() after seeing it waits
+        // for the marker too.
         Enqueue(Item{ItemKind::kFollow, 0, {}});
-        following_presence_.store(true);
+        following_.store(true);
     }
 }
 
 void DeviceGateway::StopFollowing(const std::string& why) {
-    following_ = false;
-    following_presence_.store(false);
+    following_.store(false);
     log::Warn("device channel: this node stops following device presence: " + why);
     if (presence_ != nullptr) {
         // Not connected: nothing to undo, the next connection does not subscribe.
@@ -494,7 +491,7 @@ GatewayCounters DeviceGateway::Counters() const {
     c.storage_errors = storage_errors_.load(std::memory_order_relaxed);
     c.queue_high_water = queue_high_water_.load(std::memory_order_relaxed);
     c.connects = connects_.load(std::memory_order_relaxed);
-    c.following_presence = following_presence_.load();
+    c.following_presence = following_.load();
     c.reconnects = std::max<int64_t>(0, c.connects - 1);
     return c;
 }

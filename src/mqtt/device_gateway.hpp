@@ -175,8 +175,7 @@ class DeviceGateway final : public BrokerListener {
     bool take_failing_ = false;
     /// The connection whose presence reset was applied last (0: none yet).
     uint64_t fresh_generation_ = 0;
-    /// Whether this gateway follows presence now (always true without presence_lease).
-    bool following_ = false;
+
     /// The lease was taken and presence has not been started since.
     bool follow_pending_ = false;
     /// While following by lease: the lease is surely still this node's until then.
@@ -197,7 +196,9 @@ class DeviceGateway final : public BrokerListener {
     std::atomic<int64_t> storage_errors_{0};
     std::atomic<int64_t> queue_high_water_{0};
     std::atomic<int64_t> connects_{0};
-    std::atomic<bool> following_presence_{false};
+    /// Whether this gateway follows presence now (always true without presence_lease). Set by
+    /// the worker only; read by Counters() too.
+    std::atomic<bool> following_;
     /// Bumped by every connection and disconnection.
     std::atomic<uint64_t> link_generation_{0};
     std::atomic<int64_t> rejection_logs_{0};
