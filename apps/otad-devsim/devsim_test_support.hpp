@@ -51,9 +51,7 @@ class TestHttpServer {
         listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         const int one = 1;
         ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        sockaddr_in addr = loopback::LoopbackAddress(0);
         ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
         ::listen(listen_fd_, 512);
         socklen_t len = sizeof(addr);

@@ -1,6 +1,7 @@
 #include "http/server.hpp"
 
 #include "common/error.hpp"
+#include "common/testing/loopback.hpp"
 #include "common/testing/temp_dir.hpp"
 
 #include <gtest/gtest.h>
@@ -73,10 +74,7 @@ class Client {
         ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
         int one = 1;
         ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_port = htons(port);
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        sockaddr_in addr = loopback::LoopbackAddress(port);
         if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
             ::close(fd_);
             throw std::runtime_error(std::string("connect failed: ") + std::strerror(errno));

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "common/crypto.hpp"
+#include "common/testing/loopback.hpp"
 #include "common/testing/temp_dir.hpp"
 
 #include <gtest/gtest.h>
@@ -56,10 +57,7 @@ class HttpClient {
         tv.tv_sec = 20;
         ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
         ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_port = htons(port);
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        sockaddr_in addr = loopback::LoopbackAddress(port);
         if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
             ::close(fd_);
             throw std::runtime_error(std::string("connect failed: ") + std::strerror(errno));

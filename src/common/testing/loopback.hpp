@@ -26,6 +26,15 @@ inline uint16_t EphemeralLow() {
     return low > 11024 && low <= 65535 ? static_cast<uint16_t>(low) : uint16_t{32768};
 }
 
+/// 127.0.0.1:`port`.
+inline sockaddr_in LoopbackAddress(uint16_t port) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(port);
+    return addr;
+}
+
 /// A TCP port on 127.0.0.1, below the ephemeral range, that could be bound a moment ago; 0 when
 /// none was found.
 inline uint16_t FreePort() {
@@ -38,10 +47,7 @@ inline uint16_t FreePort() {
             return 0;
         }
         const auto port = static_cast<uint16_t>(pick(rng));
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        addr.sin_port = htons(port);
+        sockaddr_in addr = LoopbackAddress(port);
         const bool bound = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
         ::close(fd);
         if (bound) {
@@ -57,10 +63,7 @@ inline bool PortAccepts(uint16_t port) {
     if (fd < 0) {
         return false;
     }
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons(port);
+    sockaddr_in addr = LoopbackAddress(port);
     const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
     ::close(fd);
     return ok;
