@@ -225,6 +225,12 @@ struct TaskCounts {
     int64_t Unfinished() const { return confirm + queued + notified + in_progress; }
 };
 
+/// Whether a job still has work: an unfinished task, or a failed one due for an automatic retry.
+struct JobTaskState {
+    bool has_unfinished = false;
+    bool has_pending_retry = false;
+};
+
 /// An OTA module of a product. The `default` module is implicit and never stored.
 struct Module {
     std::string product_key;

@@ -153,6 +153,10 @@ class ReadTx {
                                                                    std::string_view firmware_id,
                                                                    std::string_view job_id) = 0;
     virtual Result<TaskCounts> CountTasksByStatus(const Scope& scope, std::string_view job_id) = 0;
+    /// What settling a job needs to know, without counting its tasks: whether any is unfinished
+    /// (CONFIRM, QUEUED, NOTIFIED or IN_PROGRESS), and whether any FAILED one waits for an
+    /// automatic retry (retry_at_ms not 0). A few index seeks however large the job.
+    virtual Result<JobTaskState> GetJobTaskState(const Scope& scope, std::string_view job_id) = 0;
     /// Calls `fn` for every task of the job whose status is in `statuses` (all when empty),
     /// streaming, in task_id order. `fn` may write through the same transaction.
     virtual Status ForEachTaskOfJob(const Scope& scope,

@@ -311,11 +311,12 @@ Status SettleJob(WriteTx& tx, const Scope& scope, const std::string& job_id, int
         return MakeError(ErrorCode::kJobNotFound);
     }
     Job job = std::move(*found);
-    OTA_ASSIGN_OR_RETURN(const TaskCounts counts, tx.CountTasksByStatus(scope, job_id));
 
     if (job.job_type == JobType::kVerifyFirmware) {
+        // A verify batch is small and its package's progress needs the counts themselves.
         OTA_ASSIGN_OR_RETURN(auto firmware, tx.FindFirmware(scope, job.firmware_id));
         if (firmware && firmware->status == FirmwareStatus::kVerifying) {
+            OTA_ASSIGN_OR_RETURN(const TaskCounts counts, tx.CountTasksByStatus(scope, job_id));
             const int64_t total = counts.Total();
             const int progress = total == 0 ? 0 : static_cast<int>(100 * counts.succeeded / total);
             FirmwareStatus status = FirmwareStatus::kVerifying;
@@ -327,24 +328,24 @@ Status SettleJob(WriteTx& tx, const Scope& scope, const std::string& job_id, int
         }
     }
 
-    const bool ends_by_itself = job.selection_type == SelectionType::kStatic;
-    if (ends_by_itself && job.job_status == JobStatus::kInProgress && counts.Unfinished() == 0) {
+    // Settling runs after every applied report, so it must not count a batch of a million tasks
+    // each time: whether anything is left is a few index seeks.
+    const bool may_end =
+        job.selection_type == SelectionType::kStatic && job.job_status == JobStatus::kInProgress;
+    const bool may_reopen = job.job_status == JobStatus::kCompleted;
+    if (!may_end && !may_reopen) {
+        return Ok();
+    }
+    OTA_ASSIGN_OR_RETURN(const JobTaskState state, tx.GetJobTaskState(scope, job_id));
+    if (may_end && !state.has_unfinished) {
         // A failed task waiting for its automatic retry keeps the batch open.
-        bool retry_pending = false;
-        if (counts.failed > 0) {
-            OTA_TRY(tx.ForEachTaskOfJob(
-                scope, job_id, {TaskStatus::kFailed}, [&](const Task& t) -> Status {
-                    retry_pending = retry_pending || t.retry_at_ms != 0;
-                    return Ok();
-                }));
-        }
-        if (!retry_pending) {
+        if (!state.has_pending_retry) {
             job.job_status = JobStatus::kCompleted;
             job.end_ms = now;
             job.modified_ms = now;
             OTA_TRY(tx.UpdateJob(scope, job));
         }
-    } else if (job.job_status == JobStatus::kCompleted && counts.Unfinished() > 0) {
+    } else if (may_reopen && state.has_unfinished) {
         // Re-run tasks re-open a finished batch.
         job.job_status = JobStatus::kInProgress;
         job.end_ms = 0;

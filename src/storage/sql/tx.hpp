@@ -30,6 +30,8 @@ extern const std::string_view kCountTasksByJob;
 extern const std::string_view kCountTasksByJobAndStatus;
 /// CountTasksByStatus: ?3 job_id.
 extern const std::string_view kCountTasksByStatus;
+/// GetJobTaskState: ?3 job_id.
+extern const std::string_view kSelectJobTaskState;
 /// ListTasksByJobAndDevices for one name: ?3 job_id, ?4 device_name, ?5 status or NULL.
 extern const std::string_view kSelectTasksOfJobAndDevice;
 /// ForEachBatchCandidate over a whole product: ?3 product_key, ?4 module_name.
@@ -233,6 +235,8 @@ class SqlTx final : public domain::WriteTx {
         std::string_view job_id) override;
     Result<domain::TaskCounts> CountTasksByStatus(const domain::Scope& scope,
                                                   std::string_view job_id) override;
+    Result<domain::JobTaskState> GetJobTaskState(const domain::Scope& scope,
+                                                 std::string_view job_id) override;
     Status ForEachTaskOfJob(const domain::Scope& scope,
                             std::string_view job_id,
                             const std::vector<domain::TaskStatus>& statuses,

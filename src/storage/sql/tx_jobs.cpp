@@ -68,6 +68,20 @@ const std::string_view kCountTasksByJobAndStatus =
 const std::string_view kCountTasksByStatus =
     "SELECT status, COUNT(*) FROM tasks "
     "WHERE account_id = ?1 AND instance_id = ?2 AND job_id = ?3 GROUP BY status";
+// Seeks in tasks_by_job_status, one per unfinished status, then the failed tasks of the job;
+// none of it grows with the job's size except the retry check, which runs over FAILED tasks
+// only and stops at the first one waiting.
+const std::string_view kSelectJobTaskState =
+    "SELECT EXISTS (SELECT 1 FROM tasks WHERE account_id = ?1 AND instance_id = ?2 "
+    "               AND job_id = ?3 AND status = 'CONFIRM') "
+    "    OR EXISTS (SELECT 1 FROM tasks WHERE account_id = ?1 AND instance_id = ?2 "
+    "               AND job_id = ?3 AND status = 'QUEUED') "
+    "    OR EXISTS (SELECT 1 FROM tasks WHERE account_id = ?1 AND instance_id = ?2 "
+    "               AND job_id = ?3 AND status = 'NOTIFIED') "
+    "    OR EXISTS (SELECT 1 FROM tasks WHERE account_id = ?1 AND instance_id = ?2 "
+    "               AND job_id = ?3 AND status = 'IN_PROGRESS'), "
+    "       EXISTS (SELECT 1 FROM tasks WHERE account_id = ?1 AND instance_id = ?2 "
+    "               AND job_id = ?3 AND status = 'FAILED' AND retry_at_ms <> 0)";
 // ListTasksByJobAndDevices, one name at a time: ?3 job_id, ?4 device_name, ?5 status or NULL.
 // Several tasks of one job may carry the same name (a device deleted and created again); they
 // come in the job's list order. INDEXED BY (SQLite): without it SQLite's planner prefers
@@ -1014,6 +1028,18 @@ Result<std::vector<Task>> SqlTx::ListTasksOfDeviceForFirmware(const Scope& scope
     stmt.Bind(5, job_id);
     OTA_TRY(CollectRows(stmt, tasks, ReadTask));
     return tasks;
+}
+
+Result<domain::JobTaskState> SqlTx::GetJobTaskState(const Scope& scope, std::string_view job_id) {
+    OTA_ASSIGN_OR_RETURN(Statement stmt, PrepareScoped(db_, kSelectJobTaskState, scope));
+    stmt.Bind(3, job_id);
+    OTA_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    domain::JobTaskState state;
+    if (row) {
+        state.has_unfinished = stmt.ColumnInt64(0) != 0;
+        state.has_pending_retry = stmt.ColumnInt64(1) != 0;
+    }
+    return state;
 }
 
 Result<domain::TaskCounts> SqlTx::CountTasksByStatus(const Scope& scope, std::string_view job_id) {

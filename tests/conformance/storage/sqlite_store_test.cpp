@@ -273,6 +273,16 @@ void ExpectManagementPlans(RawDb& db) {
                           "AND job_id=?)"),
               std::string::npos)
         << counts;
+    // Settling a job: one seek per status in tasks_by_job_status, never a scan of the job.
+    std::string state = Join(Plan(db, sql::kSelectJobTaskState));
+    EXPECT_EQ(state.find("SCAN tasks"), std::string::npos) << state;
+    const std::string seek =
+        "INDEX tasks_by_job_status (account_id=? AND instance_id=? AND job_id=? AND status=?)";
+    size_t seeks = 0;
+    for (size_t at = state.find(seek); at != std::string::npos; at = state.find(seek, at + 1)) {
+        ++seeks;
+    }
+    EXPECT_EQ(seeks, 5u) << state;
     ExpectRangeScan(db, sql::kSelectFirmwarePage, "firmware_newest");
     ExpectRangeScan(db, sql::kSelectFirmwarePageByProduct, "firmware_by_product");
     ExpectRangeScan(db, sql::kSelectFirmwarePageByVersion, "firmware_by_dest_version");

@@ -549,6 +549,58 @@ TEST_P(TaskListsTest, CountsTasksByStatus) {
     });
 }
 
+TEST_P(TaskListsTest, JobTaskStateTellsUnfinishedAndPendingRetries) {
+    MustRead([&](ReadTx& tx) -> Status {
+        OTA_ASSIGN_OR_RETURN(auto busy, tx.GetJobTaskState(a1_, "job-1"));
+        EXPECT_TRUE(busy.has_unfinished);
+        EXPECT_FALSE(busy.has_pending_retry);
+        OTA_ASSIGN_OR_RETURN(auto other, tx.GetJobTaskState(a1_, "job-2"));
+        EXPECT_TRUE(other.has_unfinished);
+        OTA_ASSIGN_OR_RETURN(auto cross, tx.GetJobTaskState(b1_, "job-1"));
+        EXPECT_FALSE(cross.has_unfinished);
+        EXPECT_FALSE(cross.has_pending_retry);
+        OTA_ASSIGN_OR_RETURN(auto none, tx.GetJobTaskState(a1_, "job-none"));
+        EXPECT_FALSE(none.has_unfinished);
+        return Ok();
+    });
+    // Every unfinished task of job-1 ends, one status at a time.
+    for (TaskStatus status : {TaskStatus::kQueued, TaskStatus::kInProgress}) {
+        MustRead([&](ReadTx& tx) -> Status {
+            OTA_ASSIGN_OR_RETURN(auto state, tx.GetJobTaskState(a1_, "job-1"));
+            EXPECT_TRUE(state.has_unfinished);
+            return Ok();
+        });
+        MustWrite([&](WriteTx& tx) -> Status {
+            return tx.ForEachTaskOfJob(a1_, "job-1", {status}, [&](const Task& task) -> Status {
+                return tx.UpdateTaskStatus(a1_, task.task_id, TaskStatus::kSucceeded, "", 20);
+            });
+        });
+    }
+    MustRead([&](ReadTx& tx) -> Status {
+        OTA_ASSIGN_OR_RETURN(auto done, tx.GetJobTaskState(a1_, "job-1"));
+        EXPECT_FALSE(done.has_unfinished);
+        EXPECT_FALSE(done.has_pending_retry);  // its failed task has no retry due
+        return Ok();
+    });
+    // The failed task gets an automatic retry due: the job is not done after all.
+    MustWrite([&](WriteTx& tx) -> Status {
+        return tx.ForEachTaskOfJob(
+            a1_, "job-1", {TaskStatus::kFailed}, [&](const Task& task) -> Status {
+                Task update = task;
+                update.retry_at_ms = 99;
+                return tx.UpdateTask(a1_, update);
+            });
+    });
+    MustRead([&](ReadTx& tx) -> Status {
+        OTA_ASSIGN_OR_RETURN(auto retry, tx.GetJobTaskState(a1_, "job-1"));
+        EXPECT_FALSE(retry.has_unfinished);
+        EXPECT_TRUE(retry.has_pending_retry);
+        OTA_ASSIGN_OR_RETURN(auto cross, tx.GetJobTaskState(b1_, "job-1"));
+        EXPECT_FALSE(cross.has_pending_retry);
+        return Ok();
+    });
+}
+
 TEST_P(TaskListsTest, ForEachTaskOfJobInTaskIdOrderWithStatusFilter) {
     MustRead([&](ReadTx& tx) -> Status {
         std::vector<std::string> all;
