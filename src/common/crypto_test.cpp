@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+#include <string>
+
 namespace otad::crypto {
 namespace {
 
@@ -12,6 +15,39 @@ TEST(Crypto, KnownDigests) {
     EXPECT_EQ(
         HexLower(Hmac(HashAlgorithm::kSha1, "key", "The quick brown fox jumps over the lazy dog")),
         "de7c9b85b8b78aa6bc8a7a36f70a90701c9db4d9");
+    EXPECT_EQ(HexLower(Hmac(
+                  HashAlgorithm::kSha256, "key", "The quick brown fox jumps over the lazy dog")),
+              "f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8");
+}
+
+TEST(Crypto, HmacKeysEachCallAfresh) {
+    // The per-thread context must not keep the previous call's key or data, and an empty key
+    // is a key like any other.
+    EXPECT_EQ(HexLower(Hmac(HashAlgorithm::kSha256, "", "")),
+              "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
+    EXPECT_EQ(HexLower(Hmac(HashAlgorithm::kSha1, "", "")),
+              "fbdb1d1b18aa6c08324b7d64b71fb76370690e1d");
+    EXPECT_EQ(
+        HexLower(Hmac(HashAlgorithm::kMd5, "key", "The quick brown fox jumps over the lazy dog")),
+        "80070713463e7749b90c2dc24911e275");
+    for (int i = 0; i < 3; ++i) {
+        EXPECT_EQ(HexLower(Hmac(HashAlgorithm::kSha256, "", "")),
+                  "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
+        EXPECT_EQ(HexLower(Hmac(
+                      HashAlgorithm::kSha1, "key", "The quick brown fox jumps over the lazy dog")),
+                  "de7c9b85b8b78aa6bc8a7a36f70a90701c9db4d9");
+    }
+}
+
+TEST(Crypto, RequestStyleUuidsAreVersion4AndDistinct) {
+    std::set<std::string> seen;
+    for (int i = 0; i < 300; ++i) {  // several refills of the per-thread pool
+        const std::string id = RandomUuidUpper();
+        ASSERT_EQ(id.size(), 36u);
+        EXPECT_EQ(id[14], '4');
+        EXPECT_NE(std::string("89AB").find(id[19]), std::string::npos) << id;
+        EXPECT_TRUE(seen.insert(id).second) << id;
+    }
 }
 
 TEST(Crypto, Base64RoundTrip) {

@@ -67,37 +67,63 @@ bool Digits(std::string_view s, size_t pos, size_t n, unsigned& out) {
     return true;
 }
 
+void PutDigits(char* at, unsigned value, int n) {
+    for (int i = n - 1; i >= 0; --i) {
+        at[i] = static_cast<char>('0' + value % 10);
+        value /= 10;
+    }
+}
+
+// YYYY-MM-DDThh:mm:ss[.mmm]Z. Written digit by digit: these run for every timestamp of every
+// answer and log line, where snprintf's format parsing was a visible cost. Years outside
+// 0..9999 keep the general formatter.
+std::string FormatCivil(const CivilTime& t, bool with_millis) {
+    if (t.year < 0 || t.year > 9999) {
+        char buf[48];
+        std::snprintf(buf,
+                      sizeof buf,
+                      with_millis ? "%04lld-%02u-%02uT%02u:%02u:%02u.%03uZ"
+                                  : "%04lld-%02u-%02uT%02u:%02u:%02uZ",
+                      static_cast<long long>(t.year),
+                      t.month,
+                      t.day,
+                      t.hour,
+                      t.minute,
+                      t.second,
+                      t.millis);
+        return buf;
+    }
+    std::string out(with_millis ? 24 : 20, '\0');
+    char* p = out.data();
+    PutDigits(p, static_cast<unsigned>(t.year), 4);
+    p[4] = '-';
+    PutDigits(p + 5, t.month, 2);
+    p[7] = '-';
+    PutDigits(p + 8, t.day, 2);
+    p[10] = 'T';
+    PutDigits(p + 11, t.hour, 2);
+    p[13] = ':';
+    PutDigits(p + 14, t.minute, 2);
+    p[16] = ':';
+    PutDigits(p + 17, t.second, 2);
+    if (with_millis) {
+        p[19] = '.';
+        PutDigits(p + 20, t.millis, 3);
+        p[23] = 'Z';
+    } else {
+        p[19] = 'Z';
+    }
+    return out;
+}
+
 }  // namespace
 
 std::string FormatUtcMs(int64_t epoch_ms) {
-    const CivilTime t = ToCivil(epoch_ms);
-    char buf[32];
-    std::snprintf(buf,
-                  sizeof buf,
-                  "%04lld-%02u-%02uT%02u:%02u:%02u.%03uZ",
-                  static_cast<long long>(t.year),
-                  t.month,
-                  t.day,
-                  t.hour,
-                  t.minute,
-                  t.second,
-                  t.millis);
-    return buf;
+    return FormatCivil(ToCivil(epoch_ms), true);
 }
 
 std::string FormatUtcSeconds(int64_t epoch_ms) {
-    const CivilTime t = ToCivil(epoch_ms);
-    char buf[32];
-    std::snprintf(buf,
-                  sizeof buf,
-                  "%04lld-%02u-%02uT%02u:%02u:%02uZ",
-                  static_cast<long long>(t.year),
-                  t.month,
-                  t.day,
-                  t.hour,
-                  t.minute,
-                  t.second);
-    return buf;
+    return FormatCivil(ToCivil(epoch_ms), false);
 }
 
 std::string FormatUtcMinutes(int64_t epoch_ms) {

@@ -13,6 +13,17 @@ TEST(TimeFormat, FormatsMilliseconds) {
     EXPECT_EQ(FormatGmtPlus8(1533523670000), "2018-08-06 10:47:50");
 }
 
+TEST(TimeFormat, FormatsEveryYearTheCivilCalendarHas) {
+    EXPECT_EQ(FormatUtcMs(-1), "1969-12-31T23:59:59.999Z");
+    EXPECT_EQ(FormatUtcSeconds(-1), "1969-12-31T23:59:59Z");
+    EXPECT_EQ(FormatUtcMs(951782400000), "2000-02-29T00:00:00.000Z");
+    EXPECT_EQ(FormatUtcMs(253402300799999), "9999-12-31T23:59:59.999Z");
+    EXPECT_EQ(FormatUtcMs(253402300800000), "10000-01-01T00:00:00.000Z");
+    EXPECT_EQ(FormatUtcSeconds(253402300800000), "10000-01-01T00:00:00Z");
+    EXPECT_EQ(FormatUtcMs(-62167219200000), "0000-01-01T00:00:00.000Z");
+    EXPECT_EQ(FormatUtcMs(-62167219200001), "-001-12-31T23:59:59.999Z");
+}
+
 TEST(TimeFormat, ParsesTheSignatureTimestamp) {
     EXPECT_EQ(ParseUtcTimestamp("2024-05-20T08:30:00Z"), 1716193800000);
     EXPECT_EQ(ParseUtcTimestamp("2024-05-20T08:30:00.5Z"), 1716193800500);
