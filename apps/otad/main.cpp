@@ -166,6 +166,8 @@ std::string ErrorText(const Error& e) {
 }
 
 constexpr size_t kSecretBytes = 32;
+// How long a logged info line may wait in memory before it is written (see log::Buffering).
+constexpr std::chrono::milliseconds kLogFlushInterval{100};
 /// Room for the form fields and part headers around an uploaded file.
 constexpr uint64_t kMultipartOverheadBytes = 4 * 1024 * 1024;
 
@@ -571,6 +573,9 @@ int Serve(const std::vector<std::string>& args) {
         return Fail("--log-level must be debug, info, warn, error or off");
     }
     log::SetLevel(config.log_level);
+    // One access line per request: collected and written in batches rather than a write(2)
+    // each; warnings and errors still go out at once.
+    log::Buffering log_buffering(kLogFlushInterval);
     if (Status st = ParseListen(config.listen, config.http.host, config.http.port); !st.ok()) {
         return Fail(st.error().message);
     }

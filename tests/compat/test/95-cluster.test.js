@@ -63,6 +63,7 @@ test('the rate limit of an account holds across the nodes', { skip: clusterSkip 
   const ok = replies.filter((r) => r.status === 200 && r.json && r.json.Success === true).length;
   const throttled = replies.filter((r) => r.json && r.json.Code === 'Throttling.User').length;
   assert.equal(ok + throttled, n, 'every reply is a success or Throttling.User');
+  await sleep(300); // access lines reach stderr within 100 ms of the request
   const served = perNode(server, 'ListOTAJobByDevice').map((v, i) => v - before[i]);
   assert.ok(served.every((v) => v > 0), `nginx spreads the burst over every node: ${served}`);
   // 10 a second for the account: the burst, in `elapsed` ms, may get 10 plus what refills
