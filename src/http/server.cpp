@@ -41,6 +41,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
@@ -84,6 +85,9 @@ constexpr std::string_view kContinueResponse = "HTTP/1.1 100 Continue\r\n\r\n";
 
 /// Bytes read from a file per write of a file response.
 constexpr size_t kFileChunkBytes = 64 * 1024;
+/// Most bytes of a file body handed to one sendfile(2), so that one large download does not
+/// hold its I/O thread while the kernel copies it.
+constexpr size_t kSendfileBytes = 1024 * 1024;
 
 /// Writes all of `data` to `fd`; false with errno set on failure.
 bool WriteAll(int fd, const char* data, size_t size) {
@@ -476,6 +480,9 @@ class Session {
     /// Writes the response; returns false if the connection is no longer usable.
     asio::awaitable<bool> WriteResponse(HttpResponse response, const RequestInfo& info);
     asio::awaitable<void> LingerClose();
+    /// Waits until the socket can take more bytes, for at most write_timeout
+    /// (beast::error::timeout when it does not).
+    asio::awaitable<beast::error_code> WaitWritable();
 
     ServerCore& core_;
     const asio::any_io_executor executor_;
@@ -727,32 +734,37 @@ asio::awaitable<bool> Session::WriteResponse(HttpResponse response, const Reques
         bhttp::response_serializer<bhttp::string_body> serializer(message);
         co_await bhttp::async_write_header(
             stream_, serializer, asio::redirect_error(asio::use_awaitable, ec));
-        // The file goes out in bounded chunks; each must be written within write_timeout, so
-        // a large file only needs a steady reader, not a fast one.
-        std::string chunk(static_cast<size_t>(std::min<uint64_t>(kFileChunkBytes, body_bytes)),
-                          '\0');
+        // The kernel copies the file to the socket (sendfile), in bounded pieces; whenever the
+        // socket is full, it must become writable again within write_timeout, so a large file
+        // only needs a steady reader, not a fast one.
+        if (!ec) {
+            stream_.socket().native_non_blocking(true, ec);
+        }
         uint64_t offset = response.file_offset;
         uint64_t left = body_bytes;
         while (!ec && left > 0) {
-            const size_t want = static_cast<size_t>(std::min<uint64_t>(chunk.size(), left));
-            const ssize_t n = ::pread(file.fd, chunk.data(), want, static_cast<off_t>(offset));
-            if (n < 0 && errno == EINTR) {
+            auto at = static_cast<off_t>(offset);
+            const ssize_t n =
+                ::sendfile(stream_.socket().native_handle(),
+                           file.fd,
+                           &at,
+                           static_cast<size_t>(std::min<uint64_t>(kSendfileBytes, left)));
+            if (n > 0) {
+                offset += static_cast<uint64_t>(n);
+                left -= static_cast<uint64_t>(n);
+            } else if (n < 0 && errno == EINTR) {
                 continue;
-            }
-            if (n <= 0) {
+            } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+                ec = co_await WaitWritable();
+            } else if (n == 0) {
                 // The length is promised already; all that can be done is to cut the
                 // connection so that the client sees a short body.
                 log::Error("http: file body ended early: " +
                            LogSafe(response.body_file, kMaxLoggedPathChars));
                 ec = asio::error::broken_pipe;
-                break;
+            } else {
+                ec = beast::error_code(errno, boost::system::system_category());
             }
-            stream_.expires_after(core_.options().write_timeout);
-            co_await asio::async_write(stream_,
-                                       asio::buffer(chunk.data(), static_cast<size_t>(n)),
-                                       asio::redirect_error(asio::use_awaitable, ec));
-            offset += static_cast<uint64_t>(n);
-            left -= static_cast<uint64_t>(n);
         }
     }
 
@@ -769,6 +781,34 @@ asio::awaitable<bool> Session::WriteResponse(HttpResponse response, const Reques
               " code=" + LogSafe(fields.code, kMaxLoggedFieldChars) +
               (ec ? " write_error=" + LogSafe(ec.message(), kMaxLoggedFieldChars) : ""));
     co_return !ec;
+}
+
+asio::awaitable<beast::error_code> Session::WaitWritable() {
+    // The timer's handler runs on this session's strand, like the coroutine; `done` keeps a
+    // handler that was already queued when the wait ended from touching the socket.
+    struct Race {
+        bool done = false;
+        bool expired = false;
+    };
+    auto race = std::make_shared<Race>();
+    tcp::socket& socket = stream_.socket();
+    asio::steady_timer timer(executor_, core_.options().write_timeout);
+    timer.async_wait([race, &socket](const beast::error_code& e) {
+        if (!e && !race->done) {
+            race->expired = true;
+            beast::error_code ignored;
+            socket.cancel(ignored);
+        }
+    });
+    beast::error_code ec;
+    co_await socket.async_wait(tcp::socket::wait_write,
+                               asio::redirect_error(asio::use_awaitable, ec));
+    race->done = true;
+    timer.cancel();
+    if (race->expired) {
+        ec = beast::error::timeout;
+    }
+    co_return ec;
 }
 
 asio::awaitable<void> Session::LingerClose() {

@@ -996,5 +996,74 @@ TEST_F(HttpServerTest, FileResponsesSendTheAskedSliceWithContentLength) {
     EXPECT_EQ(response->status, 500);
 }
 
+TEST_F(HttpServerTest, LargeFileResponsesWaitForASlowReader) {
+    TempDir dir;
+    const std::string content = Pattern(8 * 1024 * 1024);
+    const std::string path = dir.str() + "/large";
+    {
+        std::ofstream out(path, std::ios::binary);
+        out << content;
+    }
+    ServerOptions options;
+    options.write_timeout = 5s;
+    StartServer(options, [&](HttpRequest&&) {
+        HttpResponse response;
+        response.content_type = "application/octet-stream";
+        response.body_file = path;
+        response.file_offset = 0;
+        response.file_length = content.size();
+        return response;
+    });
+    Client client(port_);
+    ASSERT_TRUE(client.Send(Get("/large")));
+    // The socket buffers fill long before 8 MiB; the server must wait for room, not give up.
+    std::this_thread::sleep_for(300ms);
+    auto response = client.Read();
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->status, 200);
+    EXPECT_TRUE(response->body == content);
+    // The connection is still usable.
+    ASSERT_TRUE(client.Send(Get("/again")));
+    response = client.Read();
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->body.size(), content.size());
+}
+
+TEST_F(HttpServerTest, AFileResponseToAReaderThatStopsEndsAtTheWriteTimeout) {
+    TempDir dir;
+    const std::string content = Pattern(16 * 1024 * 1024);
+    const std::string path = dir.str() + "/large";
+    {
+        std::ofstream out(path, std::ios::binary);
+        out << content;
+    }
+    ServerOptions options;
+    options.write_timeout = 300ms;
+    StartServer(options, [&](HttpRequest&& request) {
+        HttpResponse response;
+        if (request.Path() == "/small") {
+            response.body = "ok";
+            return response;
+        }
+        response.content_type = "application/octet-stream";
+        response.body_file = path;
+        response.file_offset = 0;
+        response.file_length = content.size();
+        return response;
+    });
+    Client stuck(port_);
+    ASSERT_TRUE(stuck.Send(Get("/large")));
+    std::this_thread::sleep_for(1500ms);
+    // The server gave up on it: what arrives is less than the promised body, then the end.
+    EXPECT_TRUE(stuck.WaitForClose());
+    EXPECT_LT(stuck.Unread().size(), content.size());
+    // Others are served meanwhile and afterwards.
+    Client other(port_);
+    ASSERT_TRUE(other.Send(Get("/small")));
+    auto response = other.Read();
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->body, "ok");
+}
+
 }  // namespace
 }  // namespace otad::http
