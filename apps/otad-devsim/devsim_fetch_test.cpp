@@ -96,6 +96,75 @@ TEST_F(FetchTest, Sha256AndUpperCaseSign) {
     EXPECT_EQ(strict.status, FetchResult::Status::kDigestMismatch);
 }
 
+TEST_F(FetchTest, RememberedFilesAreCheckedByComparisonAndStillCatchOtherBytes) {
+    // The same package for many devices: the second download matches by comparison.
+    TestHttpServer server({{"/fw/1/fw.bin", body_}}, {});
+    for (int i = 0; i < 3; ++i) {
+        const FetchResult r = FetchFile(Style::k4x,
+                                        Spec(Md5Hex(body_)),
+                                        DigestMethod::kMd5,
+                                        DigestCompare::kAnyCase,
+                                        Options(server.port()),
+                                        nullptr);
+        EXPECT_EQ(r.status, FetchResult::Status::kOk) << r.detail;
+    }
+    // A wrong sign for remembered bytes is still a mismatch, also for strict comparers.
+    EXPECT_EQ(FetchFile(Style::k4x,
+                        Spec(Md5Hex(body_ + "x")),
+                        DigestMethod::kMd5,
+                        DigestCompare::kAnyCase,
+                        Options(server.port()),
+                        nullptr)
+                  .status,
+              FetchResult::Status::kDigestMismatch);
+    std::string upper = Md5Hex(body_);
+    for (char& c : upper) {
+        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    }
+    EXPECT_EQ(FetchFile(Style::k3x,
+                        Spec(upper),
+                        DigestMethod::kMd5,
+                        DigestCompare::kExactLower,
+                        Options(server.port()),
+                        nullptr)
+                  .status,
+              FetchResult::Status::kDigestMismatch);
+    // The same bytes under the other digest method are hashed with it.
+    EXPECT_EQ(FetchFile(Style::k4x,
+                        Spec(Md5Hex(body_)),
+                        DigestMethod::kSha256,
+                        DigestCompare::kAnyCase,
+                        Options(server.port()),
+                        nullptr)
+                  .status,
+              FetchResult::Status::kDigestMismatch);
+    // A server that serves other bytes of the same size under the remembered file's sign.
+    std::string altered = body_;
+    altered[500] = static_cast<char>(altered[500] ^ 1);
+    TestHttpServer corrupt({{"/fw/1/fw.bin", altered}}, {});
+    for (bool remember : {true, false}) {
+        FetchOptions o = Options(corrupt.port());
+        o.remember_verified = remember;
+        EXPECT_EQ(FetchFile(Style::k4x,
+                            Spec(Md5Hex(body_)),
+                            DigestMethod::kMd5,
+                            DigestCompare::kAnyCase,
+                            o,
+                            nullptr)
+                      .status,
+                  FetchResult::Status::kDigestMismatch);
+        // ... and after it has been hashed once, its own sign matches.
+        EXPECT_EQ(FetchFile(Style::k4x,
+                            Spec(Md5Hex(altered)),
+                            DigestMethod::kMd5,
+                            DigestCompare::kAnyCase,
+                            o,
+                            nullptr)
+                      .status,
+                  FetchResult::Status::kOk);
+    }
+}
+
 TEST_F(FetchTest, SplitRanges) {
     TestHttpServer server({{"/fw/1/fw.bin", body_}}, {});
     FetchOptions o = Options(server.port());

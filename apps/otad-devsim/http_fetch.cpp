@@ -6,8 +6,10 @@
 
 #include <cerrno>
 #include <cstring>
+#include <deque>
 #include <fcntl.h>
 #include <memory>
+#include <mutex>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -185,7 +187,70 @@ class Digest {
 struct Transfer {
     const FileSpec& file;
     Digest digest;
-    uint64_t received = 0;  // bytes of the file hashed so far, all from offset 0
+    uint64_t received = 0;  // bytes of the file received so far, all from offset 0
+    // Small files are kept instead of hashed as they arrive (see VerifiedFiles).
+    bool keep = false;
+    std::string kept;
+
+    void Restart() {
+        digest.Reset();
+        kept.clear();
+        received = 0;
+    }
+    void Take(const char* data, size_t n) {
+        if (keep) {
+            kept.append(data, n);
+        } else {
+            digest.Update(data, n);
+        }
+    }
+};
+
+// Files whose digest this process has already computed, by digest method and lower-case hex
+// digest. Thousands of simulated devices download the same package; a download byte-for-byte
+// equal to a remembered file has that file's digest, so comparing the bytes checks it as
+// strictly as hashing them again, for a fraction of the CPU that the simulator would otherwise
+// take from the server it shares the machine with. Bounded: a few files of up to
+// kMaxRememberedFileBytes each.
+class VerifiedFiles {
+  public:
+    static VerifiedFiles& Instance() {
+        static VerifiedFiles* const files = new VerifiedFiles();  // used until exit
+        return *files;
+    }
+
+    /// The remembered digest of exactly these bytes, if any.
+    std::optional<std::string> Find(DigestMethod method, std::string_view bytes) {
+        std::lock_guard<std::mutex> lock(mu_);
+        for (const Entry& e : entries_) {
+            if (e.method == method && e.bytes == bytes) {
+                return e.digest_hex;
+            }
+        }
+        return std::nullopt;
+    }
+
+    void Remember(DigestMethod method, std::string digest_hex, std::string bytes) {
+        std::lock_guard<std::mutex> lock(mu_);
+        for (const Entry& e : entries_) {
+            if (e.method == method && e.bytes == bytes) {
+                return;
+            }
+        }
+        if (entries_.size() >= kMaxRememberedFiles) {
+            entries_.pop_front();
+        }
+        entries_.push_back(Entry{method, std::move(digest_hex), std::move(bytes)});
+    }
+
+  private:
+    struct Entry {
+        DigestMethod method;
+        std::string digest_hex;
+        std::string bytes;
+    };
+    std::mutex mu_;
+    std::deque<Entry> entries_;
 };
 
 enum class Attempt { kDone, kBroken, kFatal };
@@ -246,8 +311,7 @@ Attempt RequestOnce(Style style,
             return Attempt::kFatal;
         }
         if (transfer.received != 0) {
-            transfer.digest.Reset();
-            transfer.received = 0;
+            transfer.Restart();
         }
         expect = size;
     } else {
@@ -265,7 +329,7 @@ Attempt RequestOnce(Style style,
     uint64_t got = 0;
     auto consume = [&](const char* data, size_t n) {
         const size_t take = static_cast<size_t>(std::min<uint64_t>(n, expect - got));
-        transfer.digest.Update(data, take);
+        transfer.Take(data, take);
         transfer.received += take;
         got += take;
         if (on_bytes && take > 0) {
@@ -420,7 +484,11 @@ FetchResult FetchFile(Style style,
         result.detail = url.error().message;
         return result;
     }
-    Transfer transfer{file, Digest(method)};
+    Transfer transfer{file, Digest(method), 0, false, {}};
+    transfer.keep = options.remember_verified && file.size <= kMaxRememberedFileBytes;
+    if (transfer.keep) {
+        transfer.kept.reserve(static_cast<size_t>(file.size));
+    }
     // Each segment is requested until it is complete; the last is open-ended.
     std::vector<ByteRange> segments;
     if (options.split_ranges && file.size >= 2) {
@@ -458,7 +526,17 @@ FetchResult FetchFile(Style style,
                         std::to_string(file.size) + " bytes";
         return result;
     }
-    const std::string computed = transfer.digest.FinalHex();
+    std::string computed;
+    if (!transfer.keep) {
+        computed = transfer.digest.FinalHex();
+    } else if (std::optional<std::string> known =
+                   VerifiedFiles::Instance().Find(method, transfer.kept)) {
+        computed = std::move(*known);
+    } else {
+        transfer.digest.Update(transfer.kept.data(), transfer.kept.size());
+        computed = transfer.digest.FinalHex();
+        VerifiedFiles::Instance().Remember(method, computed, std::move(transfer.kept));
+    }
     std::string pushed = file.digest;
     if (compare == DigestCompare::kAnyCase) {
         for (char& c : pushed) {

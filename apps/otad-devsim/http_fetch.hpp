@@ -72,7 +72,15 @@ struct FetchOptions {
     uint32_t max_resumes = 5;
     /// Fetch `bytes=0-n` and `bytes=n+1-` as two requests, as some demo apps do.
     bool split_ranges = false;
+    /// Check a download of up to kMaxRememberedFileBytes that is byte-for-byte equal to a file
+    /// this process has already hashed by that comparison instead of hashing it again. False:
+    /// every download is hashed.
+    bool remember_verified = true;
 };
+
+/// Largest file that FetchOptions::remember_verified applies to, and how many are remembered.
+inline constexpr uint64_t kMaxRememberedFileBytes = 1024 * 1024;
+inline constexpr size_t kMaxRememberedFiles = 4;
 
 struct FetchResult {
     enum class Status { kOk, kDigestMismatch, kFailed };
