@@ -40,6 +40,9 @@ extern const std::string_view kSelectBatchCandidates;
 extern const std::string_view kSelectBatchCandidateByName;
 /// ForEachTaskOfJob: ?3 job_id, ?4..?10 the statuses wanted.
 extern const std::string_view kSelectTasksOfJobByTaskId;
+/// ListUnfinishedTasksOfDevice and ListDeliveredTasksOfDevice: ?3 iot_id.
+extern const std::string_view kSelectUnfinishedTasksOfDevice;
+extern const std::string_view kSelectDeliveredTasksOfDevice;
 /// ListFirmware, one statement per combination of filters: ?3 product_key and/or dest_version
 /// (product first), then limit and offset.
 extern const std::string_view kSelectFirmwarePage;

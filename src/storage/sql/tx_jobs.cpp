@@ -28,9 +28,9 @@ namespace otad::storage::sql {
     "src_version, dest_version, status, progress, task_desc, job_created_ms, created_ms, " \
     "modified_ms, retries_used, retry_at_ms, progress_started_ms, timeout_at_ms, notified_ms "
 
-// Driven by tasks_by_device: the equality terms pin one device and package, and the index order
-// (job_created_ms DESC, job_id) is the page order, so the scan stops after offset + limit
-// entries. CROSS JOIN keeps tasks as the outer loop; each job is then a unique-key lookup.
+// Driven by tasks_by_firmware_device: the equality terms pin one package and device, and the
+// index order (job_created_ms DESC, job_id) is the page order, so the scan stops after offset +
+// limit entries. CROSS JOIN keeps tasks as the outer loop; each job is then a unique-key lookup.
 const std::string_view kSelectJobsByDevice =
     "SELECT j.job_id, j.firmware_id, j.product_key, j.job_type, j.selection_type, "
     "       j.target_selection, j.job_status, j.job_desc, j.dynamic_mode, j.gray_percent, "
@@ -138,6 +138,21 @@ const std::string_view kSelectBatchCandidateByName = OTA_BATCH_CANDIDATE_COLUMNS
     "  AND d.device_name = ?5";
 #undef OTA_BATCH_CANDIDATE_COLUMNS
 
+// A device's unfinished tasks, and those of them delivered, from the partial index
+// tasks_unfinished_by_device: the WHERE clause repeats its condition exactly (SQLite uses a
+// partial index only then).
+#define OTA_UNFINISHED_TASKS_OF_DEVICE                                       \
+    "SELECT " OTA_TASK_COLUMNS                                               \
+    "FROM tasks "                                                            \
+    "WHERE account_id = ?1 AND instance_id = ?2 AND iot_id = ?3 "            \
+    "  AND (status = 'CONFIRM' OR status = 'QUEUED' OR status = 'NOTIFIED' " \
+    "       OR status = 'IN_PROGRESS') "
+const std::string_view kSelectUnfinishedTasksOfDevice =
+    OTA_UNFINISHED_TASKS_OF_DEVICE "ORDER BY created_ms, task_id";
+const std::string_view kSelectDeliveredTasksOfDevice = OTA_UNFINISHED_TASKS_OF_DEVICE
+    "  AND status IN ('NOTIFIED', 'IN_PROGRESS') ORDER BY created_ms, task_id";
+#undef OTA_UNFINISHED_TASKS_OF_DEVICE
+
 namespace {
 
 using domain::Job;
@@ -173,12 +188,6 @@ constexpr std::string_view kInsertJobSrcVersion =
 constexpr std::string_view kSelectTask =
     "SELECT " OTA_TASK_COLUMNS
     "FROM tasks WHERE task_id = ?3 AND account_id = ?1 AND instance_id = ?2";
-constexpr std::string_view kSelectUnfinishedTasksOfDevice =
-    "SELECT " OTA_TASK_COLUMNS
-    "FROM tasks "
-    "WHERE account_id = ?1 AND instance_id = ?2 AND iot_id = ?3 "
-    "  AND status IN ('CONFIRM', 'QUEUED', 'NOTIFIED', 'IN_PROGRESS') "
-    "ORDER BY created_ms, task_id";
 constexpr std::string_view kInsertTask =
     "INSERT INTO tasks (account_id, instance_id, task_id, job_id, firmware_id, iot_id, "
     "    product_key, device_name, module_name, src_version, dest_version, status, progress, "
@@ -226,7 +235,7 @@ constexpr std::string_view kUpdateJob =
     "    push_window_start_ms = ?26, push_window_count = ?27, push_backlog = ?28 "
     "WHERE job_id = ?3 AND account_id = ?1 AND instance_id = ?2";
 
-// A range of tasks_by_device, newest job first.
+// A range of tasks_by_firmware_device, newest job first.
 constexpr std::string_view kSelectTasksOfDeviceForFirmware =
     "SELECT " OTA_TASK_COLUMNS
     "FROM tasks WHERE account_id = ?1 AND instance_id = ?2 AND iot_id = ?3 AND firmware_id = ?4 "
@@ -279,12 +288,6 @@ constexpr std::string_view kSelectPushableTasks =
     "  AND d.account_id = ?1 AND d.instance_id = ?2 AND d.iot_id = t.iot_id "
     "  AND d.status = 'ONLINE' "
     "ORDER BY t.created_ms, t.task_id LIMIT ?4";
-constexpr std::string_view kSelectDeliveredTasksOfDevice =
-    "SELECT " OTA_TASK_COLUMNS
-    "FROM tasks "
-    "WHERE account_id = ?1 AND instance_id = ?2 AND iot_id = ?3 "
-    "  AND status IN ('NOTIFIED', 'IN_PROGRESS') "
-    "ORDER BY created_ms, task_id";
 // Walks tasks_offered (migration 0005), whose condition is repeated exactly; the device and
 // batch conditions are key lookups per candidate.
 constexpr std::string_view kSelectStaleOffers =
@@ -705,9 +708,10 @@ std::string_view InsertTasksSql() {
 
 Status SqlTx::InsertTasks(const Scope& scope, const std::vector<Task>& tasks) {
     // Inserting in (job_id, iot_id) order makes the inserts into the (job_id, iot_id) and
-    // tasks_by_device indexes sweep each index once instead of landing on random pages, which
-    // matters for batches of a million tasks. (Task ids of one batch grow with creation order, so
-    // the task_id index takes them at one place too.)
+    // tasks_by_firmware_device indexes (a job has one package) go in key order at one place of
+    // each index instead of landing on random pages, which matters for batches of a million
+    // tasks. (Task ids of one batch grow with creation order, so the task_id index takes them at
+    // one place too.)
     std::vector<const Task*> ordered;
     ordered.reserve(tasks.size());
     for (const Task& task : tasks) {

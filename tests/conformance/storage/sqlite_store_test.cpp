@@ -109,9 +109,9 @@ std::string Join(const std::vector<std::string>& lines) {
     return text;
 }
 
-// The device's job listing must be a range scan of tasks_by_device that also yields the page
-// order (no sort step), with each job found by a unique key, and the count must read the index
-// alone.
+// The device's job listing must be a range scan of tasks_by_firmware_device that also yields
+// the page order (no sort step), with each job found by a unique key, and the count must read
+// the index alone.
 void ExpectIndexedPlans(RawDb& db) {
     std::vector<std::string> select = Plan(db, storage::sql::kSelectJobsByDevice);
     std::string select_text = Join(select);
@@ -119,9 +119,9 @@ void ExpectIndexedPlans(RawDb& db) {
     ASSERT_EQ(select.size(), 2u);
     // "USING COVERING INDEX" in practice: the task's columns needed are all in the index.
     EXPECT_EQ(select[0].rfind("SEARCH t USING ", 0), 0u);
-    EXPECT_NE(select[0].find("INDEX tasks_by_device (account_id=? AND instance_id=? AND "),
+    EXPECT_NE(select[0].find("INDEX tasks_by_firmware_device (account_id=? AND instance_id=? AND "),
               std::string::npos);
-    EXPECT_NE(select[0].find("iot_id=? AND firmware_id=?"), std::string::npos);
+    EXPECT_NE(select[0].find("firmware_id=? AND iot_id=?"), std::string::npos);
     EXPECT_EQ(select[1].rfind("SEARCH j USING INDEX", 0), 0u);
     EXPECT_NE(select[1].find("job_id=?"), std::string::npos);
     EXPECT_EQ(select_text.find("SCAN"), std::string::npos);
@@ -130,7 +130,8 @@ void ExpectIndexedPlans(RawDb& db) {
     std::vector<std::string> count = Plan(db, storage::sql::kCountJobsByDevice);
     SCOPED_TRACE("plan of the count:\n" + Join(count));
     ASSERT_EQ(count.size(), 1u);
-    EXPECT_EQ(count[0].rfind("SEARCH tasks USING COVERING INDEX tasks_by_device (", 0), 0u);
+    EXPECT_EQ(count[0].rfind("SEARCH tasks USING COVERING INDEX tasks_by_firmware_device (", 0),
+              0u);
 }
 
 TEST_F(SqliteStoreTest, ListJobsByDeviceUsesTheTaskIndex) {
@@ -187,6 +188,21 @@ TEST_F(SqliteStoreTest, BatchCandidatesUseTheUnfinishedTaskIndex) {
     }
     EXPECT_NE(Join(Plan(db, storage::sql::kSelectBatchCandidates)).find("devices_by_product"),
               std::string::npos);
+}
+
+// A device's unfinished and delivered tasks come from the partial index of unfinished tasks,
+// not from the rows of every task the device ever had.
+TEST_F(SqliteStoreTest, TasksOfADeviceByStatusUseTheUnfinishedTaskIndex) {
+    RawDb db(options_.path);
+    for (const std::string_view sql : {storage::sql::kSelectUnfinishedTasksOfDevice,
+                                       storage::sql::kSelectDeliveredTasksOfDevice}) {
+        const std::string text = Join(Plan(db, sql));
+        SCOPED_TRACE("plan:\n" + text);
+        EXPECT_NE(text.find("SEARCH tasks USING INDEX tasks_unfinished_by_device (account_id=? "
+                            "AND instance_id=? AND iot_id=?)"),
+                  std::string::npos);
+        EXPECT_EQ(text.find("SCAN"), std::string::npos);
+    }
 }
 
 // Enough rows of every kind that a poor plan would have something to choose from: two
@@ -430,7 +446,8 @@ TEST(SqliteMigrationTest, UpgradesADatabaseCreatedByTheFirstMigration) {
                                         "0003_device_channel.sql",
                                         "0004_unfinished_tasks.sql",
                                         "0005_stale_offers.sql",
-                                        "0006_leases.sql"}));
+                                        "0006_leases.sql",
+                                        "0007_tasks_by_firmware_device.sql"}));
     EXPECT_EQ(db.Column("PRAGMA foreign_key_check", 0), std::vector<std::string>{});
     EXPECT_EQ(db.Column("PRAGMA integrity_check", 0), std::vector<std::string>{"ok"});
 }
