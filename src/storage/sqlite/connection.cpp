@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <mutex>
 #include <string>
 #include <utility>
 
@@ -34,6 +35,16 @@ std::string DescribeFailure(sqlite3* db, int rc, std::string_view context) {
     text.append(std::to_string(rc));
     text.append(")");
     return text;
+}
+
+// SQLite keeps memory statistics by default, under one process-wide mutex taken on every one
+// of its allocations and frees; with several reader threads that mutex is contended on every
+// query. otad does not read the statistics, so they are turned off before the library
+// initializes (sqlite3_config must precede it; should something else in the process have
+// initialized SQLite already, the call is refused and the default stays).
+void ConfigureLibraryOnce() {
+    static std::once_flag once;
+    std::call_once(once, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
 }
 
 }  // namespace
@@ -120,6 +131,7 @@ bool SqliteStatement::ColumnIsNull(int column) const {
 }
 
 Result<std::unique_ptr<Connection>> Connection::Open(const Options& options) {
+    ConfigureLibraryOnce();
     sqlite3* db = nullptr;
     // NOMUTEX: the store guarantees that one thread at a time uses a connection.
     int flags =
