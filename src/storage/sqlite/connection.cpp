@@ -11,10 +11,13 @@ namespace {
 
 // A larger page cache than SQLite's 2 MiB default keeps the task indexes' hot pages in memory
 // while large batches of tasks are inserted. Negative values are KiB.
+// journal_size_limit: once the WAL has been checkpointed and starts over, a file grown past
+// 64 MiB by a large batch is cut back to that size instead of keeping its largest size on disk.
 constexpr const char* kWriterPragmas =
     "PRAGMA journal_mode = WAL;"
     "PRAGMA foreign_keys = ON;"
     "PRAGMA cache_size = -65536;"
+    "PRAGMA journal_size_limit = 67108864;"
     "PRAGMA trusted_schema = OFF;";
 constexpr const char* kReaderPragmas =
     "PRAGMA foreign_keys = ON;"
@@ -222,6 +225,25 @@ Error Connection::ErrorFrom(int rc, std::string_view context) const {
     ErrorCode code = (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) ? ErrorCode::kUnavailable
                                                                           : ErrorCode::kInternal;
     return Error{code, {}, {}, DescribeFailure(db_, rc, context)};
+}
+
+void Connection::SetWalCommitHook(std::function<void(int wal_pages)> hook) {
+    wal_hook_ = std::move(hook);
+    sqlite3_wal_hook(db_, wal_hook_ ? &Connection::OnWalCommit : nullptr, this);
+}
+
+int Connection::OnWalCommit(void* self, sqlite3* /*db*/, const char* /*schema*/, int wal_pages) {
+    static_cast<Connection*>(self)->wal_hook_(wal_pages);
+    return SQLITE_OK;
+}
+
+Status Connection::CheckpointPassive() {
+    const int rc =
+        sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    if (rc != SQLITE_OK) {
+        return ErrorFrom(rc, "checkpoint");
+    }
+    return Ok();
 }
 
 int64_t Connection::Changes() const {

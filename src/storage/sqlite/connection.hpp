@@ -4,6 +4,7 @@
 #include "storage/sql/statement.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -90,10 +91,21 @@ class Connection final : public sql::Connection {
     /// with SQLite's message in Error::internal.
     Error ErrorFrom(int rc, std::string_view context) const;
 
+    /// Calls `hook` after each commit on this connection with the number of pages then in the
+    /// WAL, on the committing thread. This replaces SQLite's automatic checkpoint, which no
+    /// longer runs after this connection's commits. `hook` must not throw; an empty one removes
+    /// it (and the automatic checkpoint stays off).
+    void SetWalCommitHook(std::function<void(int wal_pages)> hook);
+    /// A PASSIVE checkpoint: copies as much of the WAL into the database file as it can without
+    /// waiting for readers or writers.
+    Status CheckpointPassive();
+
   private:
     explicit Connection(sqlite3* db) : db_(db) {}
+    static int OnWalCommit(void* self, sqlite3* db, const char* schema, int wal_pages);
 
     sqlite3* db_;
+    std::function<void(int)> wal_hook_;
     // Keys view the callers' static SQL constants.
     std::unordered_map<std::string_view, std::unique_ptr<SqliteStatement>> cache_;
 };

@@ -12,6 +12,7 @@
 #include <span>
 #include <string>
 #include <system_error>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -34,19 +35,40 @@ Status RunControl(Connection& db, std::string_view sql) {
 
 using RollbackGuard = sql::TransactionGuard<Connection>;
 
+// The WAL length, in checkpoint thresholds, at which the writer checkpoints by itself.
+constexpr int kWriterCheckpointFactor = 10;
+
 class SqliteStore final : public domain::Store {
   public:
-    // `writer` is null for a read-only store.
+    // `writer` and `checkpointer` are null for a read-only store.
     SqliteStore(std::unique_ptr<Connection> writer,
-                std::vector<std::unique_ptr<Connection>> readers)
-        : writer_(std::move(writer)), all_readers_(std::move(readers)) {
+                std::unique_ptr<Connection> checkpointer,
+                std::vector<std::unique_ptr<Connection>> readers,
+                int checkpoint_pages)
+        : writer_(std::move(writer)),
+          checkpointer_(std::move(checkpointer)),
+          checkpoint_pages_(checkpoint_pages),
+          all_readers_(std::move(readers)) {
         for (auto& reader : all_readers_) {
             free_readers_.push_back(reader.get());
+        }
+        if (writer_ != nullptr && checkpointer_ != nullptr) {
+            writer_->SetWalCommitHook([this](int wal_pages) { AfterCommit(wal_pages); });
+            checkpoint_thread_ = std::thread([this] { CheckpointLoop(); });
         }
     }
 
     ~SqliteStore() override {
-        // Readers close first so that the writer's close, the last one, checkpoints the WAL.
+        if (checkpoint_thread_.joinable()) {
+            {
+                std::lock_guard lock(checkpoint_mu_);
+                checkpoint_stop_ = true;
+            }
+            checkpoint_cv_.notify_one();
+            checkpoint_thread_.join();
+        }
+        // The writer closes last, so that its close, the last one, checkpoints the whole WAL.
+        checkpointer_.reset();
         free_readers_.clear();
         all_readers_.clear();
         writer_.reset();
@@ -94,6 +116,40 @@ class SqliteStore final : public domain::Store {
     }
 
   private:
+    // On the writer's thread, right after a commit (under writer_mu_).
+    void AfterCommit(int wal_pages) {
+        if (wal_pages < checkpoint_pages_) {
+            return;
+        }
+        if (wal_pages >= checkpoint_pages_ * kWriterCheckpointFactor) {
+            // What SQLite's automatic checkpoint would have done; a failure (another checkpoint
+            // running) leaves the work to the next commit or to the thread.
+            (void)writer_->CheckpointPassive();
+            return;
+        }
+        {
+            std::lock_guard lock(checkpoint_mu_);
+            checkpoint_wanted_ = true;
+        }
+        checkpoint_cv_.notify_one();
+    }
+
+    void CheckpointLoop() {
+        std::unique_lock lock(checkpoint_mu_);
+        while (true) {
+            checkpoint_cv_.wait(lock, [this] { return checkpoint_wanted_ || checkpoint_stop_; });
+            if (checkpoint_stop_) {
+                return;
+            }
+            checkpoint_wanted_ = false;
+            lock.unlock();
+            // A failure (the writer checkpointing at the same moment) is retried when the next
+            // commit asks again.
+            (void)checkpointer_->CheckpointPassive();
+            lock.lock();
+        }
+    }
+
     // Borrows a reader connection for the lifetime of the lease, waiting while all are in use.
     class ReaderLease {
       public:
@@ -122,6 +178,15 @@ class SqliteStore final : public domain::Store {
 
     std::mutex writer_mu_;
     std::unique_ptr<Connection> writer_;  // guarded by writer_mu_; null when read-only
+
+    // Used by checkpoint_thread_ only; null when read-only.
+    std::unique_ptr<Connection> checkpointer_;
+    const int checkpoint_pages_;
+    std::mutex checkpoint_mu_;
+    std::condition_variable checkpoint_cv_;
+    bool checkpoint_wanted_ = false;  // guarded by checkpoint_mu_
+    bool checkpoint_stop_ = false;    // guarded by checkpoint_mu_
+    std::thread checkpoint_thread_;
 
     std::mutex readers_mu_;
     std::condition_variable readers_cv_;
@@ -165,7 +230,7 @@ Result<std::unique_ptr<domain::Store>> OpenReadOnly(const SqliteOptions& options
     OTA_TRY(
         sql::CheckSchemaVersion(*readers.front(), EmbeddedMigrations(), "sqlite", options.path));
     return std::unique_ptr<domain::Store>(
-        std::make_unique<SqliteStore>(nullptr, std::move(readers)));
+        std::make_unique<SqliteStore>(nullptr, nullptr, std::move(readers), 1));
 }
 
 }  // namespace
@@ -176,6 +241,9 @@ Result<std::unique_ptr<domain::Store>> OpenSqliteStore(const SqliteOptions& opti
     }
     if (options.reader_connections < 1) {
         return InternalError("sqlite: reader_connections must be at least 1");
+    }
+    if (options.checkpoint_pages < 1) {
+        return InternalError("sqlite: checkpoint_pages must be at least 1");
     }
     if (options.read_only) {
         return OpenReadOnly(options);
@@ -198,8 +266,12 @@ Result<std::unique_ptr<domain::Store>> OpenSqliteStore(const SqliteOptions& opti
                              Connection::Open(connection_options));
         readers.push_back(std::move(reader));
     }
-    return std::unique_ptr<domain::Store>(
-        std::make_unique<SqliteStore>(std::move(writer), std::move(readers)));
+    // The checkpointer writes only the database file, from the WAL; it never runs a statement
+    // that changes records.
+    OTA_ASSIGN_OR_RETURN(std::unique_ptr<Connection> checkpointer,
+                         Connection::Open(connection_options));
+    return std::unique_ptr<domain::Store>(std::make_unique<SqliteStore>(
+        std::move(writer), std::move(checkpointer), std::move(readers), options.checkpoint_pages));
 }
 
 }  // namespace otad::storage::sqlite

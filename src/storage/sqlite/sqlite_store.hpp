@@ -24,13 +24,19 @@ struct SqliteOptions {
     /// database's -shm file, so the directory must be writable by this process), and
     /// Store::Write fails with kInternal. synchronous_full is ignored.
     bool read_only = false;
+    /// A background thread copies the WAL into the database file (a PASSIVE checkpoint) once a
+    /// commit leaves it this many pages long (SQLite's own threshold), so that no Write waits
+    /// for a checkpoint. Should the WAL reach 10 times this all the same (the thread cannot keep
+    /// up), the writer checkpoints after its commit, as SQLite would by itself. At least 1.
+    int checkpoint_pages = 1000;
 };
 
 /// Opens (creating if needed) the database at `options.path`, brings its schema up to date and
 /// returns a Store over it.
 ///
-/// The store uses WAL mode: one writer connection (writes are serialized by a mutex) and a pool
-/// of reader connections, so reads never wait for a write to finish. A Write must not be started
+/// The store uses WAL mode: one writer connection (writes are serialized by a mutex), a pool of
+/// reader connections, so reads never wait for a write to finish, and a checkpointing thread
+/// with its own connection (see checkpoint_pages). A Write must not be started
 /// from inside another Write on the same thread (it fails with kInternal), and a Read nested in
 /// a Read may wait forever once the pool is exhausted.
 ///
