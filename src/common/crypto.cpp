@@ -9,6 +9,7 @@
 #include <array>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 
 namespace otad::crypto {
 namespace {
@@ -33,22 +34,18 @@ const char* DigestName(HashAlgorithm algorithm) {
     return "";
 }
 
+// The algorithms by their enumerator's value (DigestName's switch names them all).
+constexpr size_t kAlgorithms = static_cast<size_t>(HashAlgorithm::kMd5) + 1;
+
 const EVP_MD* Md(HashAlgorithm algorithm) {
-    static EVP_MD* const sha1 = FetchDigest("SHA1");
-    static EVP_MD* const sha256 = FetchDigest("SHA256");
-    static EVP_MD* const md5 = FetchDigest("MD5");
-    static EVP_MD* const sm3 = FetchDigest("SM3");
-    switch (algorithm) {
-        case HashAlgorithm::kSha1:
-            return sha1;
-        case HashAlgorithm::kSha256:
-            return sha256;
-        case HashAlgorithm::kMd5:
-            return md5;
-        case HashAlgorithm::kSm3:
-            return sm3;
-    }
-    return nullptr;
+    static const std::array<EVP_MD*, kAlgorithms> fetched = [] {
+        std::array<EVP_MD*, kAlgorithms> out{};
+        for (size_t i = 0; i < kAlgorithms; ++i) {
+            out[i] = FetchDigest(DigestName(static_cast<HashAlgorithm>(i)));
+        }
+        return out;
+    }();
+    return fetched[static_cast<size_t>(algorithm)];
 }
 
 // An HMAC context per thread and digest, set up once and given the key on each call: the
@@ -113,25 +110,12 @@ std::string Hash(HashAlgorithm algorithm, std::string_view data) {
 }
 
 std::string Hmac(HashAlgorithm algorithm, std::string_view key, std::string_view data) {
-    switch (algorithm) {
-        case HashAlgorithm::kSha1: {
-            thread_local ThreadHmac hmac(HashAlgorithm::kSha1);
-            return hmac.Compute(key, data);
-        }
-        case HashAlgorithm::kSha256: {
-            thread_local ThreadHmac hmac(HashAlgorithm::kSha256);
-            return hmac.Compute(key, data);
-        }
-        case HashAlgorithm::kMd5: {
-            thread_local ThreadHmac hmac(HashAlgorithm::kMd5);
-            return hmac.Compute(key, data);
-        }
-        case HashAlgorithm::kSm3: {
-            thread_local ThreadHmac hmac(HashAlgorithm::kSm3);
-            return hmac.Compute(key, data);
-        }
+    thread_local std::array<std::unique_ptr<ThreadHmac>, kAlgorithms> contexts;
+    std::unique_ptr<ThreadHmac>& hmac = contexts[static_cast<size_t>(algorithm)];
+    if (hmac == nullptr) {
+        hmac = std::make_unique<ThreadHmac>(algorithm);
     }
-    return {};
+    return hmac->Compute(key, data);
 }
 
 std::string HexLower(std::string_view bytes) {

@@ -160,7 +160,6 @@ Buffering::Buffering(std::chrono::milliseconds interval, size_t max_pending_byte
     std::lock_guard<std::mutex> lock(st.mu);
     st.interval = interval.count() > 0 ? interval : std::chrono::milliseconds(1);
     st.max_pending = max_pending_bytes > 0 ? max_pending_bytes : 1;
-    st.pending.reserve(st.max_pending);
     st.stopping = false;
     st.buffered = true;
     st.flusher = std::thread(FlushLoop);
