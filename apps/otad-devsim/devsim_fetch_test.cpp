@@ -31,6 +31,13 @@ std::string Sha256Hex(const std::string& s) {
     return crypto::HexLower(crypto::Hash(crypto::HashAlgorithm::kSha256, s));
 }
 
+std::string Upper(std::string s) {
+    for (char& c : s) {
+        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    }
+    return s;
+}
+
 class FetchTest : public ::testing::Test {
   protected:
     const std::string body_ = Firmware(100000);
@@ -50,6 +57,14 @@ class FetchTest : public ::testing::Test {
         o.timeout_ms = 5000;
         return o;
     }
+    // How one download of this test's file, announced with `digest`, ends.
+    FetchResult::Status StatusOf(Style style,
+                                 const std::string& digest,
+                                 DigestMethod method,
+                                 DigestCompare compare,
+                                 const FetchOptions& options) const {
+        return FetchFile(style, Spec(digest), method, compare, options, nullptr).status;
+    }
 };
 
 TEST_F(FetchTest, WholeFileWithOpenRange) {
@@ -68,10 +83,7 @@ TEST_F(FetchTest, WholeFileWithOpenRange) {
 
 TEST_F(FetchTest, Sha256AndUpperCaseSign) {
     TestHttpServer server({{"/fw/1/fw.bin", body_}}, {});
-    std::string sign = Sha256Hex(body_);
-    for (char& c : sign) {
-        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    }
+    const std::string sign = Upper(Sha256Hex(body_));
     const FetchResult r = FetchFile(Style::k4x,
                                     Spec(sign),
                                     DigestMethod::kSha256,
@@ -80,13 +92,7 @@ TEST_F(FetchTest, Sha256AndUpperCaseSign) {
                                     nullptr);
     EXPECT_EQ(r.status, FetchResult::Status::kOk) << r.detail;
     // iotkit 3.x compares the md5 text exactly with its lower-case digest.
-    const std::string upper_md5 = [&] {
-        std::string s = Md5Hex(body_);
-        for (char& c : s) {
-            c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-        }
-        return s;
-    }();
+    const std::string upper_md5 = Upper(Md5Hex(body_));
     const FetchResult strict = FetchFile(Style::k3x,
                                          Spec(upper_md5),
                                          DigestMethod::kMd5,
@@ -99,45 +105,29 @@ TEST_F(FetchTest, Sha256AndUpperCaseSign) {
 TEST_F(FetchTest, RememberedFilesAreCheckedByComparisonAndStillCatchOtherBytes) {
     // The same package for many devices: the second download matches by comparison.
     TestHttpServer server({{"/fw/1/fw.bin", body_}}, {});
+    const FetchOptions options = Options(server.port());
     for (int i = 0; i < 3; ++i) {
-        const FetchResult r = FetchFile(Style::k4x,
-                                        Spec(Md5Hex(body_)),
-                                        DigestMethod::kMd5,
-                                        DigestCompare::kAnyCase,
-                                        Options(server.port()),
-                                        nullptr);
-        EXPECT_EQ(r.status, FetchResult::Status::kOk) << r.detail;
+        EXPECT_EQ(
+            StatusOf(
+                Style::k4x, Md5Hex(body_), DigestMethod::kMd5, DigestCompare::kAnyCase, options),
+            FetchResult::Status::kOk);
     }
     // A wrong sign for remembered bytes is still a mismatch, also for strict comparers.
-    EXPECT_EQ(FetchFile(Style::k4x,
-                        Spec(Md5Hex(body_ + "x")),
-                        DigestMethod::kMd5,
-                        DigestCompare::kAnyCase,
-                        Options(server.port()),
-                        nullptr)
-                  .status,
-              FetchResult::Status::kDigestMismatch);
-    std::string upper = Md5Hex(body_);
-    for (char& c : upper) {
-        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    }
-    EXPECT_EQ(FetchFile(Style::k3x,
-                        Spec(upper),
-                        DigestMethod::kMd5,
-                        DigestCompare::kExactLower,
-                        Options(server.port()),
-                        nullptr)
-                  .status,
+    EXPECT_EQ(
+        StatusOf(
+            Style::k4x, Md5Hex(body_ + "x"), DigestMethod::kMd5, DigestCompare::kAnyCase, options),
+        FetchResult::Status::kDigestMismatch);
+    EXPECT_EQ(StatusOf(Style::k3x,
+                       Upper(Md5Hex(body_)),
+                       DigestMethod::kMd5,
+                       DigestCompare::kExactLower,
+                       options),
               FetchResult::Status::kDigestMismatch);
     // The same bytes under the other digest method are hashed with it.
-    EXPECT_EQ(FetchFile(Style::k4x,
-                        Spec(Md5Hex(body_)),
-                        DigestMethod::kSha256,
-                        DigestCompare::kAnyCase,
-                        Options(server.port()),
-                        nullptr)
-                  .status,
-              FetchResult::Status::kDigestMismatch);
+    EXPECT_EQ(
+        StatusOf(
+            Style::k4x, Md5Hex(body_), DigestMethod::kSha256, DigestCompare::kAnyCase, options),
+        FetchResult::Status::kDigestMismatch);
     // A server that serves other bytes of the same size under the remembered file's sign.
     std::string altered = body_;
     altered[500] = static_cast<char>(altered[500] ^ 1);
@@ -145,23 +135,13 @@ TEST_F(FetchTest, RememberedFilesAreCheckedByComparisonAndStillCatchOtherBytes) 
     for (bool remember : {true, false}) {
         FetchOptions o = Options(corrupt.port());
         o.remember_verified = remember;
-        EXPECT_EQ(FetchFile(Style::k4x,
-                            Spec(Md5Hex(body_)),
-                            DigestMethod::kMd5,
-                            DigestCompare::kAnyCase,
-                            o,
-                            nullptr)
-                      .status,
-                  FetchResult::Status::kDigestMismatch);
+        EXPECT_EQ(
+            StatusOf(Style::k4x, Md5Hex(body_), DigestMethod::kMd5, DigestCompare::kAnyCase, o),
+            FetchResult::Status::kDigestMismatch);
         // ... and after it has been hashed once, its own sign matches.
-        EXPECT_EQ(FetchFile(Style::k4x,
-                            Spec(Md5Hex(altered)),
-                            DigestMethod::kMd5,
-                            DigestCompare::kAnyCase,
-                            o,
-                            nullptr)
-                      .status,
-                  FetchResult::Status::kOk);
+        EXPECT_EQ(
+            StatusOf(Style::k4x, Md5Hex(altered), DigestMethod::kMd5, DigestCompare::kAnyCase, o),
+            FetchResult::Status::kOk);
     }
 }
 

@@ -764,6 +764,21 @@ std::string ReadWholeFile(const std::string& path) {
     return ss.str();
 }
 
+void WriteWholeFile(const std::string& path, const std::string& content) {
+    std::ofstream out(path, std::ios::binary);
+    out << content;
+}
+
+// A response whose body is the whole file at `path`, of `size` bytes.
+HttpResponse WholeFileResponse(const std::string& path, size_t size) {
+    HttpResponse response;
+    response.content_type = "application/octet-stream";
+    response.body_file = path;
+    response.file_offset = 0;
+    response.file_length = size;
+    return response;
+}
+
 /// Answers with facts about the body: where it was and what it held.
 HttpResponse DescribeBody(HttpRequest&& request) {
     HttpResponse response;
@@ -938,10 +953,7 @@ TEST_F(HttpServerTest, FileResponsesSendTheAskedSliceWithContentLength) {
     TempDir dir;
     const std::string content = Pattern(200'000);
     const std::string path = dir.str() + "/blob";
-    {
-        std::ofstream out(path, std::ios::binary);
-        out << content;
-    }
+    WriteWholeFile(path, content);
     StartServer({}, [&](HttpRequest&& request) {
         HttpResponse response;
         response.content_type = "application/octet-stream";
@@ -1000,20 +1012,10 @@ TEST_F(HttpServerTest, LargeFileResponsesWaitForASlowReader) {
     TempDir dir;
     const std::string content = Pattern(8 * 1024 * 1024);
     const std::string path = dir.str() + "/large";
-    {
-        std::ofstream out(path, std::ios::binary);
-        out << content;
-    }
+    WriteWholeFile(path, content);
     ServerOptions options;
     options.write_timeout = 5s;
-    StartServer(options, [&](HttpRequest&&) {
-        HttpResponse response;
-        response.content_type = "application/octet-stream";
-        response.body_file = path;
-        response.file_offset = 0;
-        response.file_length = content.size();
-        return response;
-    });
+    StartServer(options, [&](HttpRequest&&) { return WholeFileResponse(path, content.size()); });
     Client client(port_);
     ASSERT_TRUE(client.Send(Get("/large")));
     // The socket buffers fill long before 8 MiB; the server must wait for room, not give up.
@@ -1033,10 +1035,7 @@ TEST_F(HttpServerTest, AFileResponseToAReaderThatStopsEndsAtTheWriteTimeout) {
     TempDir dir;
     const std::string content = Pattern(16 * 1024 * 1024);
     const std::string path = dir.str() + "/large";
-    {
-        std::ofstream out(path, std::ios::binary);
-        out << content;
-    }
+    WriteWholeFile(path, content);
     ServerOptions options;
     options.write_timeout = 300ms;
     StartServer(options, [&](HttpRequest&& request) {
@@ -1045,11 +1044,7 @@ TEST_F(HttpServerTest, AFileResponseToAReaderThatStopsEndsAtTheWriteTimeout) {
             response.body = "ok";
             return response;
         }
-        response.content_type = "application/octet-stream";
-        response.body_file = path;
-        response.file_offset = 0;
-        response.file_length = content.size();
-        return response;
+        return WholeFileResponse(path, content.size());
     });
     Client stuck(port_);
     ASSERT_TRUE(stuck.Send(Get("/large")));

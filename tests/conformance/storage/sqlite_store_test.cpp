@@ -94,6 +94,15 @@ class SqliteStoreTest : public ::testing::Test {
         }));
     }
 
+    // Reads the number of products in the scope through `store`.
+    void ExpectProducts(domain::Store& store, int64_t expected) {
+        OTA_EXPECT_OK(store.Read([&](ReadTx& tx) -> Status {
+            OTA_ASSIGN_OR_RETURN(int64_t count, tx.CountProducts(scope_));
+            EXPECT_EQ(count, expected);
+            return Ok();
+        }));
+    }
+
     TempDir dir_;
     SqliteOptions options_;
     std::unique_ptr<domain::Store> store_;
@@ -499,11 +508,7 @@ TEST_F(SqliteStoreTest, OpensWithOneReaderAndNormalSync) {
     options.synchronous_full = false;
     auto reopened = OpenSqliteStore(options);
     OTA_ASSERT_OK(reopened);
-    OTA_EXPECT_OK((*reopened)->Read([&](ReadTx& tx) -> Status {
-        OTA_ASSIGN_OR_RETURN(int64_t count, tx.CountProducts(scope_));
-        EXPECT_EQ(count, 1);
-        return Ok();
-    }));
+    ExpectProducts(**reopened, 1);
 }
 
 TEST_F(SqliteStoreTest, TheWalIsCheckpointedInTheBackgroundWhileTheStoreIsOpen) {
@@ -534,20 +539,12 @@ TEST_F(SqliteStoreTest, TheWalIsCheckpointedInTheBackgroundWhileTheStoreIsOpen) 
         }
     }
     EXPECT_TRUE(grew) << "database file " << db_bytes() << " bytes, " << before << " before";
-    OTA_EXPECT_OK(store->Read([&](ReadTx& tx) -> Status {
-        OTA_ASSIGN_OR_RETURN(int64_t count, tx.CountProducts(scope_));
-        EXPECT_EQ(count, 201);
-        return Ok();
-    }));
+    ExpectProducts(*store, 201);
     // Closing while the checkpointer may be busy is clean, and nothing is lost.
     store.reset();
     auto again = OpenSqliteStore(options_);
     OTA_ASSERT_OK(again);
-    OTA_EXPECT_OK((*again)->Read([&](ReadTx& tx) -> Status {
-        OTA_ASSIGN_OR_RETURN(int64_t count, tx.CountProducts(scope_));
-        EXPECT_EQ(count, 201);
-        return Ok();
-    }));
+    ExpectProducts(**again, 201);
     SqliteOptions zero = options_;
     zero.checkpoint_pages = 0;
     OTA_EXPECT_CODE(OpenSqliteStore(zero), ErrorCode::kInternal);

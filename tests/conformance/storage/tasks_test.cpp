@@ -550,38 +550,31 @@ TEST_P(TaskListsTest, CountsTasksByStatus) {
 }
 
 TEST_P(TaskListsTest, JobTaskStateTellsUnfinishedAndPendingRetries) {
-    MustRead([&](ReadTx& tx) -> Status {
-        OTA_ASSIGN_OR_RETURN(auto busy, tx.GetJobTaskState(a1_, "job-1"));
-        EXPECT_TRUE(busy.has_unfinished);
-        EXPECT_FALSE(busy.has_pending_retry);
-        OTA_ASSIGN_OR_RETURN(auto other, tx.GetJobTaskState(a1_, "job-2"));
-        EXPECT_TRUE(other.has_unfinished);
-        OTA_ASSIGN_OR_RETURN(auto cross, tx.GetJobTaskState(b1_, "job-1"));
-        EXPECT_FALSE(cross.has_unfinished);
-        EXPECT_FALSE(cross.has_pending_retry);
-        OTA_ASSIGN_OR_RETURN(auto none, tx.GetJobTaskState(a1_, "job-none"));
-        EXPECT_FALSE(none.has_unfinished);
-        return Ok();
-    });
-    // Every unfinished task of job-1 ends, one status at a time.
-    for (TaskStatus status : {TaskStatus::kQueued, TaskStatus::kInProgress}) {
+    const auto state_of = [&](const Scope& scope, const std::string& job_id) {
+        domain::JobTaskState state;
         MustRead([&](ReadTx& tx) -> Status {
-            OTA_ASSIGN_OR_RETURN(auto state, tx.GetJobTaskState(a1_, "job-1"));
-            EXPECT_TRUE(state.has_unfinished);
+            OTA_ASSIGN_OR_RETURN(state, tx.GetJobTaskState(scope, job_id));
             return Ok();
         });
+        return state;
+    };
+    EXPECT_TRUE(state_of(a1_, "job-1").has_unfinished);
+    EXPECT_FALSE(state_of(a1_, "job-1").has_pending_retry);
+    EXPECT_TRUE(state_of(a1_, "job-2").has_unfinished);
+    EXPECT_FALSE(state_of(b1_, "job-1").has_unfinished);
+    EXPECT_FALSE(state_of(b1_, "job-1").has_pending_retry);
+    EXPECT_FALSE(state_of(a1_, "job-none").has_unfinished);
+    // Every unfinished task of job-1 ends, one status at a time.
+    for (TaskStatus status : {TaskStatus::kQueued, TaskStatus::kInProgress}) {
+        EXPECT_TRUE(state_of(a1_, "job-1").has_unfinished);
         MustWrite([&](WriteTx& tx) -> Status {
             return tx.ForEachTaskOfJob(a1_, "job-1", {status}, [&](const Task& task) -> Status {
                 return tx.UpdateTaskStatus(a1_, task.task_id, TaskStatus::kSucceeded, "", 20);
             });
         });
     }
-    MustRead([&](ReadTx& tx) -> Status {
-        OTA_ASSIGN_OR_RETURN(auto done, tx.GetJobTaskState(a1_, "job-1"));
-        EXPECT_FALSE(done.has_unfinished);
-        EXPECT_FALSE(done.has_pending_retry);  // its failed task has no retry due
-        return Ok();
-    });
+    EXPECT_FALSE(state_of(a1_, "job-1").has_unfinished);
+    EXPECT_FALSE(state_of(a1_, "job-1").has_pending_retry);  // its failed task has no retry due
     // The failed task gets an automatic retry due: the job is not done after all.
     MustWrite([&](WriteTx& tx) -> Status {
         return tx.ForEachTaskOfJob(
@@ -591,14 +584,9 @@ TEST_P(TaskListsTest, JobTaskStateTellsUnfinishedAndPendingRetries) {
                 return tx.UpdateTask(a1_, update);
             });
     });
-    MustRead([&](ReadTx& tx) -> Status {
-        OTA_ASSIGN_OR_RETURN(auto retry, tx.GetJobTaskState(a1_, "job-1"));
-        EXPECT_FALSE(retry.has_unfinished);
-        EXPECT_TRUE(retry.has_pending_retry);
-        OTA_ASSIGN_OR_RETURN(auto cross, tx.GetJobTaskState(b1_, "job-1"));
-        EXPECT_FALSE(cross.has_pending_retry);
-        return Ok();
-    });
+    EXPECT_FALSE(state_of(a1_, "job-1").has_unfinished);
+    EXPECT_TRUE(state_of(a1_, "job-1").has_pending_retry);
+    EXPECT_FALSE(state_of(b1_, "job-1").has_pending_retry);
 }
 
 TEST_P(TaskListsTest, ForEachTaskOfJobInTaskIdOrderWithStatusFilter) {
